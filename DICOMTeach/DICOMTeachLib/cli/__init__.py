@@ -1,0 +1,54 @@
+"""The ``dicomteach`` command: DICOMTeach without the desktop app.
+
+Each subcommand lives in its own module of this package with two functions:
+``register(subparsers)`` adds its parser (one-line help, ``func=run``) and
+``run(args) -> int`` does the work. Exit codes: 0 done, 2 input that could not
+be read (one line per file says why), 1 anything else that went wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import DICOMTeachError
+
+# Order shown by --help.
+SUBCOMMANDS = [
+    "tour",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dicomteach",
+        description="Learn and use DICOM: explain instances against their IOD, index and load series "
+        "into a real Slicer scene (headless), and answer the course's exercises.",
+    )
+    parser.add_argument("--version", action="version", version=f"dicomteach {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args) or 0)
+    except DICOMTeachError as error:
+        print(f"dicomteach {args.command}: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `dicomteach explain ... | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""``dicomteach tour``: a short walk through DICOM on files that need no download.
+
+Each step is a function that prints one lesson from pydicom's bundled test
+files; later features add their step to ``STEPS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+import pydicom
+
+from ..testdata import pydicom_ct_series, pydicom_test_file
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "tour", help="walk through DICOM on pydicom's bundled files (no download needed)",
+        description="A short guided walk: the patient/study/series tree of real files, one instance "
+        "explained, and the mandatory attributes of an IOD.",
+    )
+    parser.set_defaults(func=run)
+
+
+def step_patient_study_series() -> None:
+    """The information model: every file names its patient, study and series by UID."""
+    print("1. Patient -> Study -> Series -> Instance")
+    print("   Every DICOM file carries the UIDs that place it in the real world model.")
+    files = [*pydicom_ct_series(), pydicom_test_file("MR_small.dcm")]
+    tree: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for path in files:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        patient = f"{ds.get('PatientName', '')} (ID {ds.get('PatientID', '')})"
+        study = f"Study {ds.get('StudyInstanceUID', '')}"
+        series = f"Series {ds.get('SeriesNumber', '')} {ds.get('Modality', '')} {ds.get('SeriesInstanceUID', '')}"
+        tree.setdefault(patient, {}).setdefault(study, {}).setdefault(series, []).append(path.name)
+    for patient, studies in tree.items():
+        print(f"   Patient {patient}")
+        for study, series_map in studies.items():
+            print(f"     {study}")
+            for series, instances in series_map.items():
+                print(f"       {series}: {len(instances)} instance(s)")
+    print()
+
+
+STEPS: list[Callable[[], None]] = [step_patient_study_series]
+
+
+def run(args: argparse.Namespace) -> int:
+    print("DICOMTeach tour: DICOM on real files that ship with pydicom\n")
+    for step in STEPS:
+        step()
+    return 0

@@ -1,0 +1,79 @@
+"""Examine: from a set of files to the loadables a user can choose from.
+
+Reads each file's header once (never pixel data) and hands the headers to
+every registered examiner; each examiner returns the loadables of its kind.
+A file that cannot be read is reported, not raised: the DICOM browser must
+never see a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydicom
+
+from .errors import DICOMTeachError
+from .loadable import Loadable
+
+#: Examiners as "module:function"; each takes {path: header dataset} and returns loadables.
+EXAMINERS: list[str] = []
+
+Examiner = Callable[[Mapping[str, Any]], list[Loadable]]
+
+
+@dataclass
+class ExamineResult:
+    loadables: list[Loadable] = field(default_factory=list)
+    #: path -> why it was not examined (not DICOM, truncated, ...)
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def read_header(path: str) -> pydicom.Dataset:
+    """The header of one file (up to pixel data), or DICOMTeachError naming the reason."""
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=True)
+    except pydicom.errors.InvalidDicomError as error:
+        raise DICOMTeachError(f"not a DICOM file ({error})", path) from error
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
+        raise DICOMTeachError(f"cannot read the header: {error}", path) from error
+
+
+def _examiner(spec: str) -> Examiner:
+    module_name, function_name = spec.split(":")
+    return getattr(importlib.import_module(module_name, __package__), function_name)
+
+
+def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None) -> ExamineResult:
+    """All loadables for ``paths``; ``headers`` may supply already-read header datasets."""
+    result = ExamineResult()
+    known: dict[str, Any] = dict(headers or {})
+    for path in paths:
+        path = str(path)
+        if path in known:
+            continue
+        try:
+            known[path] = read_header(path)
+        except DICOMTeachError as error:
+            result.unreadable[path] = error.reason
+    for spec in EXAMINERS:
+        try:
+            result.loadables.extend(_examiner(spec)(known))
+        except DICOMTeachError as error:
+            result.unreadable.setdefault(error.path or "", error.reason)
+    return result
+
+
+def examine_paths(paths: Sequence[str]) -> ExamineResult:
+    """Like :func:`examine_files`, expanding folders recursively."""
+    from pathlib import Path
+
+    files: list[str] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file())
+        else:
+            files.append(str(path))
+    return examine_files(files)

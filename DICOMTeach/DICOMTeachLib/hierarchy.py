@@ -1,0 +1,189 @@
+"""Place loaded data under Patient -> Study -> Series, as Slicer's DICOM plugins do.
+
+Slicer's ``DICOMPlugin.addSeriesInSubjectHierarchy`` reads a few tags of the
+first file, creates a series item for the data node with the UID name "DICOM",
+then lets ``vtkSlicerSubjectHierarchyModuleLogic.InsertDicomSeriesInHierarchy``
+find or create the patient and study items, filling their attributes only when
+they are new. We do the same from a :class:`SeriesIdentity` (plain values read
+by our own header reader), so the result is identical headless and in Slicer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .headless import import_slicer
+
+NO_PATIENT_NAME = "No name"
+NO_STUDY_DESCRIPTION = "No study description"
+
+
+@dataclass(frozen=True)
+class SeriesIdentity:
+    """The header values Slicer's hierarchy uses for one series (strings, "" when absent)."""
+
+    patient_id: str
+    patient_name: str
+    study_instance_uid: str
+    series_instance_uid: str
+    modality: str = ""
+    series_number: str = ""
+    series_description: str = ""
+    patient_sex: str = ""
+    patient_birth_date: str = ""
+    patient_comments: str = ""
+    study_id: str = ""
+    study_description: str = ""
+    study_date: str = ""
+    study_time: str = ""
+    frame_of_reference_uid: str = ""
+    instance_uids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def effective_patient_id(self) -> str:
+        """Slicer's patient key: PatientID, or "Patient-<StudyInstanceUID>" when it is empty."""
+        return self.patient_id or f"Patient-{self.study_instance_uid}"
+
+    @classmethod
+    def from_dataset(cls, dataset: Any, instance_uids: Sequence[str] = ()) -> SeriesIdentity:
+        """Read the identity from a pydicom dataset (header only is enough)."""
+
+        def text(keyword: str) -> str:
+            value = dataset.get(keyword, "")
+            return "" if value is None else str(value).strip()
+
+        return cls(
+            patient_id=text("PatientID"),
+            patient_name=text("PatientName"),
+            study_instance_uid=text("StudyInstanceUID"),
+            series_instance_uid=text("SeriesInstanceUID"),
+            modality=text("Modality"),
+            series_number=text("SeriesNumber"),
+            series_description=text("SeriesDescription"),
+            patient_sex=text("PatientSex"),
+            patient_birth_date=text("PatientBirthDate"),
+            patient_comments=text("PatientComments"),
+            study_id=text("StudyID"),
+            study_description=text("StudyDescription"),
+            study_date=text("StudyDate"),
+            study_time=text("StudyTime"),
+            frame_of_reference_uid=text("FrameOfReferenceUID"),
+            instance_uids=tuple(instance_uids) or (text("SOPInstanceUID"),),
+        )
+
+
+def _constants() -> Any:
+    return import_slicer().vtkMRMLSubjectHierarchyConstants
+
+
+def find_series_item(scene: Any, series_instance_uid: str, data_node: Any | None = None) -> int:
+    """The series item already made for this data node (or any node of this series), else 0."""
+    sh = scene.GetSubjectHierarchyNode()
+    if data_node is not None:
+        return sh.GetItemByDataNode(data_node)
+    return sh.GetItemByUID(_constants().GetDICOMUIDName(), series_instance_uid)
+
+
+def add_series_to_hierarchy(
+    scene: Any,
+    data_node: Any,
+    identity: SeriesIdentity,
+    referenced_instance_uids: Sequence[str] = (),
+) -> int:
+    """Create (or reuse) the series item of ``data_node`` and place it under its patient and study.
+
+    Returns the series item ID. Calling it again for the same node does not
+    duplicate any item: the node's existing item is reused, and patient and
+    study items are looked up by their DICOM UID before anything is created.
+    """
+    constants = _constants()
+    slicer = import_slicer()
+    sh = scene.GetSubjectHierarchyNode()
+    uid_name = constants.GetDICOMUIDName()
+
+    series_item = sh.GetItemByDataNode(data_node)
+    if not series_item:
+        series_item = sh.CreateItem(sh.GetSceneItemID(), data_node)
+    sh.SetItemUID(series_item, uid_name, identity.series_instance_uid)
+    sh.SetItemUID(series_item, constants.GetDICOMInstanceUIDName(),
+                  " ".join(uid or "Unknown" for uid in identity.instance_uids))
+    sh.SetItemAttribute(series_item, constants.GetDICOMSeriesModalityAttributeName(), identity.modality)
+    sh.SetItemAttribute(series_item, constants.GetDICOMSeriesNumberAttributeName(), identity.series_number)
+    if identity.frame_of_reference_uid:
+        sh.SetItemAttribute(series_item, constants.GetDICOMFrameOfReferenceUIDAttributeName(),
+                            identity.frame_of_reference_uid)
+    sh.SetItemAttribute(series_item, constants.GetDICOMReferencedInstanceUIDsAttributeName(),
+                        " ".join(referenced_instance_uids))
+
+    patient_id = identity.effective_patient_id
+    patient_existed = bool(sh.GetItemByUID(uid_name, patient_id))
+    study_existed = bool(sh.GetItemByUID(uid_name, identity.study_instance_uid))
+    slicer.vtkSlicerSubjectHierarchyModuleLogic.InsertDicomSeriesInHierarchy(
+        sh, patient_id, identity.study_instance_uid, identity.series_instance_uid
+    )
+
+    patient_item = sh.GetItemByUID(uid_name, patient_id)
+    if patient_item and not patient_existed:
+        patient_name = identity.patient_name or NO_PATIENT_NAME
+        for attribute, value in (
+            (constants.GetDICOMPatientNameAttributeName(), patient_name),
+            (constants.GetDICOMPatientIDAttributeName(), identity.patient_id),
+            (constants.GetDICOMPatientSexAttributeName(), identity.patient_sex),
+            (constants.GetDICOMPatientBirthDateAttributeName(), identity.patient_birth_date),
+            (constants.GetDICOMPatientCommentsAttributeName(), identity.patient_comments),
+        ):
+            sh.SetItemAttribute(patient_item, attribute, value)
+        sh.SetItemName(patient_item, patient_name)
+
+    study_item = sh.GetItemByUID(uid_name, identity.study_instance_uid)
+    if study_item and not study_existed:
+        description = identity.study_description or NO_STUDY_DESCRIPTION
+        for attribute, value in (
+            (constants.GetDICOMStudyDescriptionAttributeName(), description),
+            (constants.GetDICOMStudyInstanceUIDAttributeName(), identity.study_instance_uid),
+            (constants.GetDICOMStudyIDAttributeName(), identity.study_id),
+            (constants.GetDICOMStudyDateAttributeName(), identity.study_date),
+            (constants.GetDICOMStudyTimeAttributeName(), identity.study_time),
+        ):
+            sh.SetItemAttribute(study_item, attribute, value)
+        sh.SetItemName(study_item, f"{description} ({identity.study_date})" if identity.study_date else description)
+    return series_item
+
+
+@dataclass
+class HierarchyEntry:
+    """One item of the hierarchy as plain values (for printing and JSON)."""
+
+    level: str
+    name: str
+    uid: str
+    attributes: dict[str, str]
+    node_id: str | None
+    children: list[HierarchyEntry]
+
+
+def describe_hierarchy(scene: Any) -> list[HierarchyEntry]:
+    """The subject hierarchy below the scene item, as a tree of plain entries."""
+    from vtkmodules.vtkCommonCore import vtkIdList
+
+    sh = scene.GetSubjectHierarchyNode()
+    uid_name = _constants().GetDICOMUIDName()
+
+    def entry(item: int) -> HierarchyEntry:
+        children = vtkIdList()
+        sh.GetItemChildren(item, children)
+        node = sh.GetItemDataNode(item)
+        return HierarchyEntry(
+            level=sh.GetItemLevel(item),
+            name=sh.GetItemName(item),
+            uid=sh.GetItemUID(item, uid_name),
+            attributes={name: sh.GetItemAttribute(item, name) for name in sh.GetItemAttributeNames(item)},
+            node_id=node.GetID() if node is not None else None,
+            children=[entry(children.GetId(i)) for i in range(children.GetNumberOfIds())],
+        )
+
+    top = vtkIdList()
+    sh.GetItemChildren(sh.GetSceneItemID(), top)
+    return [entry(top.GetId(i)) for i in range(top.GetNumberOfIds())]

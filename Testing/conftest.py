@@ -1,0 +1,46 @@
+"""Shared fixtures: real data locations and a fresh headless MRML scene."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt-free by design, but some VTK/ITK builds look for a display: keep them offscreen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from DICOMTeachLib.testdata import pydicom_ct_series, shared_data_directory  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (the project's third-party DICOM files); skips when it is absent."""
+    folder = shared_data_directory()
+    if folder is None:
+        pytest.skip("../shared/data is absent (a fresh clone outside CI): third-party DICOM test data not found")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lidc_ct_files(shared_data: Path) -> list[Path]:
+    """The 133-slice LIDC-IDRI-0001 CT series."""
+    return sorted((shared_data / "lidc-idri-0001-ct-seg" / "ct").glob("*.dcm"))
+
+
+@pytest.fixture(scope="session")
+def pydicom_ct_files() -> list[Path]:
+    """pydicom's bundled 4-slice CT series (dicomdirtests/77654033/CT2)."""
+    return pydicom_ct_series()
+
+
+@pytest.fixture
+def mrml():
+    """A fresh headless MRML environment (real vtkMRMLScene and module logics)."""
+    from DICOMTeachLib.headless import MRMLEnvironment
+
+    env = MRMLEnvironment.create()
+    yield env
+    env.close()
