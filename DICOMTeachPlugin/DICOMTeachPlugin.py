@@ -24,7 +24,7 @@ class DICOMTeachPluginClass(DICOMPlugin):
         from DICOMTeachLib.dicom_tags import PRECACHED_TAGS
 
         # Slicer's DICOM database pre-caches these, so examine does not parse files again.
-        self.tags = dict(PRECACHED_TAGS)
+        self.tags.update(PRECACHED_TAGS)
 
     def examineFiles(self, files):
         """Return a list of DICOMLoadable for the given files (never raises)."""
