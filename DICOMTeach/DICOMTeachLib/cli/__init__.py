@@ -19,6 +19,7 @@ from ..errors import DICOMTeachError
 # Order shown by --help.
 SUBCOMMANDS = [
     "tour",
+    "deidentify",
 ]
 
 

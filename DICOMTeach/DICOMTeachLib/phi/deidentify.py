@@ -1,0 +1,296 @@
+"""De-identify files under the PS3.15 Basic Application Level Confidentiality Profile.
+
+New files are written; the inputs are opened read-only and never written. UIDs
+the profile replaces (U) are mapped through one table per run, each new UID
+derived from the old one and a random salt kept for the run only, so that the
+same input UID becomes the same new UID in every file: a de-identified series is
+still one series, and references between instances (a SEG's referenced series,
+an SR's evidence) still point at the de-identified instances.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.uid import generate_uid
+
+from ..errors import DICOMTeachError
+from .actions import phi_action, resolve_code
+from .mask import mask_value
+
+#: The method recorded in DeidentificationMethod.
+METHOD = "DICOMTeach: PS3.15 Basic Profile"
+#: CID 7050 De-identification Method: the Basic Profile.
+BASIC_PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
+
+_TYPE_ORDER = {"1": 0, "1C": 1, "2": 2, "2C": 3, "3": 4}
+
+#: Dummy values by VR: clearly artificial, valid for the VR.
+_DUMMY_TEXT = {
+    "PN": "ANONYMOUS", "LO": "ANONYMIZED", "SH": "ANONYMIZED", "CS": "ANONYMIZED", "AE": "ANONYMIZED",
+    "LT": "ANONYMIZED", "ST": "ANONYMIZED", "UT": "ANONYMIZED", "UC": "ANONYMIZED", "UR": "",
+    "DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000Y", "IS": "0", "DS": "0",
+}
+_DUMMY_NUMBER_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One element the profile changed."""
+
+    tag: str  # "(0010,0010)"
+    keyword: str
+    path: str  # where in the data set: "ReferencedSeriesSequence[0].SeriesInstanceUID"
+    action: str  # the resolved action: "D", "Z", "X", "U"
+    profile_code: str  # as the table gives it ("X/Z/D")
+    old: str  # masked: the old value is PHI and is never shown
+    new: str  # the new value ("" for Z and X)
+
+
+@dataclass
+class DeidentifiedFile:
+    source: Path
+    output: Path
+    changes: list[Change] = field(default_factory=list)
+
+    def action_counts(self) -> dict[str, int]:
+        return dict(Counter(change.action for change in self.changes))
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: Path
+    reason: str
+
+
+@dataclass
+class DeidentifyReport:
+    """What deidentify wrote, what it changed in each file, and what it skipped (and why)."""
+
+    output_dir: Path
+    files: list[DeidentifiedFile] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    uids_replaced: int = 0  # distinct input UIDs mapped to new ones
+
+    def action_counts(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for item in self.files:
+            total.update(change.action for change in item.changes)
+        return dict(total)
+
+
+class UIDMap:
+    """Old UID -> new UID, deterministic for one salt: the same UID maps the same way in every file."""
+
+    def __init__(self, salt: str | None = None) -> None:
+        self._salt = salt or secrets.token_hex(16)
+        self._mapping: dict[str, str] = {}
+
+    def __call__(self, uid: str) -> str:
+        uid = str(uid).strip("\0 ")
+        if not uid or uid.startswith("1.2.840.10008."):  # empty, or a UID the standard defines
+            return uid
+        if uid not in self._mapping:
+            self._mapping[uid] = generate_uid(entropy_srcs=[self._salt, uid])
+        return self._mapping[uid]
+
+    def __len__(self) -> int:
+        return len(self._mapping)
+
+
+def _strictest_types(rules) -> dict[int, object]:
+    """tag -> the rule with the strictest type among ``rules`` (a tag may appear in several modules)."""
+    found: dict[int, object] = {}
+    for rule in rules:
+        known = found.get(rule.tag)
+        if known is None or _TYPE_ORDER.get(rule.type, 9) < _TYPE_ORDER.get(known.type, 9):
+            found[rule.tag] = rule
+    return found
+
+
+def _top_level_rules(sop_class_uid: str) -> dict[int, object]:
+    """The IOD's top-level attribute rules for a SOP class; {} when the SOP class is unknown."""
+    from ..errors import UnknownIODError
+    from ..standard import standard
+
+    tables = standard()
+    try:
+        iod = tables.iod(sop_class_uid)
+    except UnknownIODError:
+        return {}
+    rules = []
+    for reference in iod.modules:
+        rules.extend(tables.module(reference.module_id).attributes)
+    return _strictest_types(rules)
+
+
+def _dummy(element: pydicom.DataElement):
+    vr = element.VR
+    if vr in _DUMMY_TEXT:
+        return _DUMMY_TEXT[vr]
+    if vr in _DUMMY_NUMBER_VRS:
+        return 0
+    if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+        return b"\0\0"
+    if vr == "AT":
+        return 0
+    return "ANONYMIZED"
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, MultiValue)):
+        return "\\".join(str(item) for item in value)
+    return str(value)
+
+
+class _Deidentifier:
+    def __init__(self, uids: UIDMap) -> None:
+        self.uids = uids
+
+    def dataset(self, ds: Dataset, rules: dict[int, object], prefix: str, changes: list[Change]) -> None:
+        for element in list(ds):
+            tag = element.tag
+            action = phi_action(tag)
+            path = f"{prefix}{element.keyword or action.tag_text}"
+            rule = rules.get(int(tag))
+            code = resolve_code(action.code, getattr(rule, "type", None))
+            old = "" if element.VR == "SQ" else mask_value(_text(element.value), action.code)
+            if code == "X":
+                del ds[tag]
+                changes.append(Change(action.tag_text, element.keyword, path, "X", action.code, old, ""))
+                continue
+            if element.VR == "SQ":
+                item_rules = _strictest_types(getattr(rule, "items", ()) or ())
+                if code == "Z":
+                    element.value = Sequence()
+                    changes.append(Change(action.tag_text, element.keyword, path, "Z", action.code, old, ""))
+                    continue
+                for index, item in enumerate(element.value or []):
+                    self.dataset(item, item_rules, f"{path}[{index}].", changes)
+                continue
+            if code == "K":
+                continue
+            if code == "Z":
+                element.value = None
+                new = ""
+            elif code == "U":
+                if element.value is None or element.value == "":
+                    continue
+                values = element.value if isinstance(element.value, MultiValue) else [element.value]
+                mapped = [self.uids(str(uid)) for uid in values]
+                element.value = mapped if len(mapped) > 1 else mapped[0]
+                new = _text(element.value)
+            else:  # D and C (cleaning needs judgement: a dummy value is the safe reading)
+                element.value = _dummy(element)
+                new = _text(element.value)
+            changes.append(Change(action.tag_text, element.keyword, path, code, action.code, old, new))
+
+
+def _mark_deidentified(ds: Dataset) -> None:
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = METHOD
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = BASIC_PROFILE_CODE
+    ds.DeidentificationMethodCodeSequence = Sequence([code])
+
+
+def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap) -> list[Change]:
+    """Apply the Basic Profile to ``ds`` in place (file meta kept consistent); returns the changes."""
+    changes: list[Change] = []
+    rules = _top_level_rules(str(ds.get("SOPClassUID", "")))
+    _Deidentifier(uids).dataset(ds, rules, "", changes)
+    _mark_deidentified(ds)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and "SOPInstanceUID" in ds:
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    return changes
+
+
+def _collect_inputs(inputs: list[Path]) -> list[tuple[Path, Path]]:
+    """(file, its path relative to the output folder) for every input file, folders walked recursively.
+
+    A folder keeps its name and layout (``IN/a/b.dcm`` -> ``OUT/IN/a/b.dcm``), so that two input
+    folders with the same file names do not collide; a file goes to ``OUT/<its name>``.
+    """
+    found: list[tuple[Path, Path]] = []
+    for given in inputs:
+        given = Path(given)
+        if given.is_dir():
+            base = Path(given.resolve().name)
+            found.extend((path, base / path.relative_to(given))
+                         for path in sorted(given.rglob("*")) if path.is_file())
+        elif given.is_file():
+            found.append((given, Path(given.name)))
+        else:
+            raise DICOMTeachError("no such file or folder", given)
+    return found
+
+
+def _check_output_dir(inputs: list[Path], output_dir: Path) -> None:
+    """Refuse an output folder that is, contains or lies inside an input: inputs are never touched."""
+    out = output_dir.resolve()
+    for given in inputs:
+        resolved = Path(given).resolve()
+        if resolved == out or out in resolved.parents or (resolved.is_dir() and resolved in out.parents):
+            raise DICOMTeachError(
+                f"the output folder {output_dir} overlaps the input {given}: choose a folder outside the inputs",
+                output_dir)
+
+
+def _unique(path: Path, taken: set[Path]) -> Path:
+    candidate, counter = path, 2
+    while candidate in taken:
+        candidate = path.with_name(f"{path.stem}-{counter}{path.suffix}")
+        counter += 1
+    taken.add(candidate)
+    return candidate
+
+
+def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) -> DeidentifyReport:
+    """Write de-identified copies of ``inputs`` (files or folders) under ``output_dir``.
+
+    ``salt`` makes the UID mapping reproducible (tests); by default a random salt is used and
+    forgotten after the run, so the new UIDs cannot be traced back to the old ones.
+    """
+    inputs = [Path(path) for path in inputs]
+    output_dir = Path(output_dir)
+    _check_output_dir(inputs, output_dir)
+    uids = UIDMap(salt)
+    report = DeidentifyReport(output_dir=output_dir)
+    input_files = {path.resolve() for path, _ in _collect_inputs(inputs)}
+    taken: set[Path] = set()
+    for source, relative in _collect_inputs(inputs):
+        try:
+            with open(source, "rb") as handle:  # read-only: the source is never written
+                ds = pydicom.dcmread(handle)  # reads everything (no deferred values) before the file closes
+        except pydicom.errors.InvalidDicomError as error:
+            report.skipped.append(SkippedFile(source, f"not a DICOM file ({error})"))
+            continue
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
+            report.skipped.append(SkippedFile(source, f"cannot read it: {error}"))
+            continue
+        if "SOPInstanceUID" not in ds:
+            report.skipped.append(SkippedFile(source, "no SOPInstanceUID: not a composite instance (DICOMDIR?)"))
+            continue
+        changes = deidentify_dataset(ds, uids)
+        target = _unique(output_dir / relative, taken)
+        if target.resolve() in input_files:  # belt and braces: never overwrite an input
+            raise DICOMTeachError("refusing to overwrite an input file", target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            ds.save_as(target)
+        except (OSError, ValueError, TypeError) as error:
+            report.skipped.append(SkippedFile(source, f"cannot write the de-identified copy: {error}"))
+            continue
+        report.files.append(DeidentifiedFile(source, target, changes))
+    report.uids_replaced = len(uids)
+    return report
