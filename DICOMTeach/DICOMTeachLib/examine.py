@@ -19,7 +19,10 @@ from .errors import DICOMTeachError
 from .loadable import Loadable
 
 #: Examiners as "module:function"; each takes {path: header dataset} and returns loadables.
-EXAMINERS: list[str] = []
+EXAMINERS: list[str] = [
+    ".seg.examine:examine_segmentations",
+    ".sr.examine:examine_structured_reports",
+]
 
 Examiner = Callable[[Mapping[str, Any]], list[Loadable]]
 

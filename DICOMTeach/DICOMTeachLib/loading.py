@@ -15,7 +15,9 @@ from .errors import DICOMTeachError, LoadError
 from .loadable import Loadable, LoadableKind, LoadResult
 
 #: kind -> "module:function" of its builder.
-BUILDERS: dict[LoadableKind, str] = {}
+BUILDERS: dict[LoadableKind, str] = {
+    LoadableKind.SEGMENTATION: ".seg.builder:load_segmentation",
+}
 
 #: progress(fraction 0..1, message)
 Progress = Callable[[float, str], None]

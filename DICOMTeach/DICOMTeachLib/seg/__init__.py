@@ -1,0 +1,1 @@
+"""DICOM Segmentation (SEG) objects: examine headers, decode frames, build a segmentation node."""

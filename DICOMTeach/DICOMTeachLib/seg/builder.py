@@ -1,0 +1,182 @@
+"""Build one vtkMRMLSegmentationNode from a SEG loadable.
+
+Each segment gets its name, colour, Slicer's "TerminologyEntry" tag and the
+DICOM.SegmentAlgorithmType / DICOM.SegmentAlgorithmName tags (as Slicer's own
+DICOM SEG plugin sets them). When the referenced series is already loaded in
+the scene, the segments are placed on that volume's grid and the volume
+becomes the segmentation's reference geometry; otherwise the SEG's own plane
+positions define the grid. The node goes under the SEG's patient and study
+with DICOM.ReferencedInstanceUIDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import LoadError
+from ..headless import import_slicer
+from ..hierarchy import SeriesIdentity, add_series_to_hierarchy
+from ..loadable import Loadable, LoadResult
+from .decode import DecodedSegmentation, Grid, SegmentMask, decode_segmentation
+
+INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
+
+
+@dataclass
+class SegPlan:
+    """What examine learnt from the SEG header, so load does not parse it again for these."""
+
+    path: str
+    identity: SeriesIdentity
+    referenced_series_uids: list[str] = field(default_factory=list)
+    referenced_instance_uids: list[str] = field(default_factory=list)
+    frame_of_reference_uid: str = ""
+
+
+@dataclass
+class ReferencedVolume:
+    node: Any
+    grid: Grid
+    frame_of_reference_uid: str
+
+
+def _vtk_matrix(matrix: np.ndarray) -> Any:
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    vtk_matrix = vtkMatrix4x4()
+    for row in range(4):
+        for column in range(4):
+            vtk_matrix.SetElement(row, column, float(matrix[row, column]))
+    return vtk_matrix
+
+
+def _volume_grid(volume_node: Any) -> Grid | None:
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    image = volume_node.GetImageData()
+    if image is None:
+        return None
+    matrix = vtkMatrix4x4()
+    volume_node.GetIJKToRASMatrix(matrix)
+    ijk_to_ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    return Grid.from_ras(ijk_to_ras, image.GetDimensions())
+
+
+def find_referenced_volume(scene: Any, series_uids: list[str], instance_uids: list[str]) -> ReferencedVolume | None:
+    """The loaded scalar volume of the referenced series, by hierarchy series UID or instance UIDs."""
+    slicer = import_slicer()
+    sh = scene.GetSubjectHierarchyNode()
+    constants = slicer.vtkMRMLSubjectHierarchyConstants
+    candidates = []
+    for series_uid in series_uids:
+        item = sh.GetItemByUID(constants.GetDICOMUIDName(), series_uid)
+        node = sh.GetItemDataNode(item) if item else None
+        if node is not None and node.IsA("vtkMRMLScalarVolumeNode"):
+            candidates.append(node)
+    if not candidates and instance_uids:
+        wanted = set(instance_uids)
+        for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")):
+            node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
+            if wanted & set((node.GetAttribute(INSTANCE_UIDS_ATTRIBUTE) or "").split()):
+                candidates.append(node)
+                break
+    for node in candidates:
+        grid = _volume_grid(node)
+        if grid is None:
+            continue
+        item = sh.GetItemByDataNode(node)
+        frame_of_reference = sh.GetItemAttribute(item, constants.GetDICOMFrameOfReferenceUIDAttributeName()) \
+            if item else ""
+        return ReferencedVolume(node, grid, frame_of_reference or "")
+    return None
+
+
+def _oriented_image(mask: SegmentMask, grid: Grid) -> Any:
+    from vtkmodules.util import numpy_support
+    from vtkmodules.util.vtkConstants import VTK_UNSIGNED_CHAR
+
+    slicer = import_slicer()
+    image = slicer.vtkOrientedImageData()
+    nz, ny, nx = mask.array.shape
+    i0, j0, k0 = mask.offset
+    image.SetExtent(i0, i0 + nx - 1, j0, j0 + ny - 1, k0, k0 + nz - 1)
+    image.SetImageToWorldMatrix(_vtk_matrix(grid.ijk_to_ras))
+    scalars = numpy_support.numpy_to_vtk(mask.array.reshape(-1), deep=True, array_type=VTK_UNSIGNED_CHAR)
+    image.GetPointData().SetScalars(scalars)
+    return image
+
+
+def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str) -> Any:
+    """A segmentation node holding every segment of ``decoded`` (empty segments stay, empty)."""
+    slicer = import_slicer()
+    node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
+    node.CreateDefaultDisplayNodes()
+    segmentation = node.GetSegmentation()
+    labelmap_name = slicer.vtkSegmentationConverter.GetBinaryLabelmapRepresentationName()
+    segmentation.SetSourceRepresentationName(labelmap_name)
+    # The grid the segments were decoded on is the segmentation's reference geometry.
+    geometry = slicer.vtkOrientedImageData()
+    ni, nj, nk = decoded.grid.dimensions
+    geometry.SetExtent(0, ni - 1, 0, nj - 1, 0, nk - 1)
+    geometry.SetImageToWorldMatrix(_vtk_matrix(decoded.grid.ijk_to_ras))
+    segmentation.SetConversionParameter(slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
+                                        slicer.vtkSegmentationConverter.SerializeImageGeometry(geometry))
+    was_modifying = node.StartModify()
+    try:
+        for description in decoded.segments:
+            segment = slicer.vtkSegment()
+            segment.SetName(description.name)
+            segment.SetNameAutoGenerated(not (description.label or description.description))
+            segment.SetColor(*description.rgb)
+            segment.SetTag("Description", description.description)
+            segment.SetTag(slicer.vtkSegment.GetTerminologyEntryTagName(), description.terminology_entry())
+            if description.algorithm_type:
+                segment.SetTag("DICOM.SegmentAlgorithmType", description.algorithm_type)
+            if description.algorithm_name:
+                segment.SetTag("DICOM.SegmentAlgorithmName", description.algorithm_name)
+            segment.SetTag("DICOM.SegmentNumber", str(description.number))
+            if description.tracking_id:
+                segment.SetTag("DICOM.TrackingIdentifier", description.tracking_id)
+            if description.tracking_uid:
+                segment.SetTag("DICOM.TrackingUniqueIdentifier", description.tracking_uid)
+            mask = decoded.masks.get(description.number)
+            if mask is not None:
+                segment.AddRepresentation(labelmap_name, _oriented_image(mask, decoded.grid))
+            else:
+                segment.AddRepresentation(labelmap_name, slicer.vtkOrientedImageData())
+            segmentation.AddSegment(segment, f"Segment_{description.number}")
+    finally:
+        node.EndModify(was_modifying)
+    return node
+
+
+def load_segmentation(loadable: Loadable, scene: Any, progress: Any = None) -> LoadResult:
+    """Builder registered for LoadableKind.SEGMENTATION."""
+    plan: SegPlan = loadable.plan
+    if not isinstance(plan, SegPlan):
+        raise LoadError("this loadable was not made by the SEG examiner", loadable.name)
+    if progress:
+        progress(0.0, f"decoding {loadable.name}")
+    reference = find_referenced_volume(scene, plan.referenced_series_uids, plan.referenced_instance_uids)
+    result = LoadResult()
+    if reference is None:
+        result.messages.append("the referenced series is not loaded: the segmentation is placed by the SEG's own "
+                               "plane positions")
+    decoded = decode_segmentation(plan.path, reference.grid if reference else None,
+                                  reference_frame_of_reference=reference.frame_of_reference_uid if reference else "")
+    if progress:
+        progress(0.6, f"building {loadable.name}")
+    node = build_segmentation_node(scene, decoded, loadable.name)
+    node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
+    if reference is not None and decoded.on_reference_grid:
+        node.SetReferenceImageGeometryParameterFromVolumeNode(reference.node)
+    add_series_to_hierarchy(scene, node, plan.identity, plan.referenced_instance_uids)
+    result.nodes.append(node)
+    result.skipped.extend(decoded.skipped)
+    result.messages.extend(decoded.messages)
+    if progress:
+        progress(1.0, f"loaded {loadable.name}")
+    return result

@@ -1,0 +1,155 @@
+"""Loading DICOM SEG: per-segment voxels, names, colours and terminology match dcmqi (and highdicom)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from oracles.dcmqi import DcmqiSegment, segimage2itkimage
+from seg_helpers import load_reference_ct
+
+from DICOMTeachLib.examine import examine_files
+from DICOMTeachLib.loadable import LoadableKind
+from DICOMTeachLib.loading import load_loadable
+from DICOMTeachLib.seg.summary import describe_segmentation, segment_points_lps
+
+#: Every volume SEG in ../shared/data (slide microscopy SEGs are not volumes).
+SHARED_SEGS = [
+    "liver-ct-seg-sr/seg/liver.dcm",
+    "liver-ct-seg-sr/seg/partial_overlaps.dcm",
+    "lidc-idri-0001-ct-seg/seg/nodule_01_annotation_0.dcm",
+    "qin-headneck-sr-seg-no-images/seg.dcm",
+    "small-seg-24x38x3/label.seg",
+    "highdicom-test-files/seg_image_ct_binary.dcm",
+    "highdicom-test-files/seg_image_ct_binary_overlap.dcm",
+    "highdicom-test-files/seg_image_ct_binary_fractional.dcm",
+    "highdicom-test-files/seg_image_ct_true_fractional.dcm",
+    "highdicom-test-files/seg_image_ct_binary_single_frame.dcm",
+]
+
+
+def _load_seg(env, path: Path, extra_files=()):
+    result = examine_files([str(path), *map(str, extra_files)])
+    (loadable,) = [item for item in result.loadables if item.kind is LoadableKind.SEGMENTATION]
+    return loadable, load_loadable(loadable, env.scene)
+
+
+def _same_voxels(ours: np.ndarray, theirs: DcmqiSegment, theirs_points: np.ndarray | None = None) -> bool:
+    """Same voxel centres, compared as indices of dcmqi's output grid (float noise-proof)."""
+    theirs_points = theirs.points_lps if theirs_points is None else theirs_points
+    if len(ours) != len(theirs_points):
+        return False
+
+    def lattice(points: np.ndarray) -> set:
+        index = theirs.indices(points)
+        assert np.abs(index - np.round(index)).max() < 0.01, "voxel centres off dcmqi's grid"
+        return set(map(tuple, np.round(index).astype(np.int64).tolist()))
+
+    return lattice(ours) == lattice(theirs_points)
+
+
+@pytest.mark.parametrize("relative", SHARED_SEGS)
+def test_segment_voxels_names_colours_and_codes_match_dcmqi(shared_data, mrml, tmp_path, relative):
+    path = shared_data / relative
+    oracle = segimage2itkimage(path, tmp_path / "dcmqi")
+    if oracle is None:
+            pytest.skip(f"dcmqi cannot read {relative} (no plane orientation); highdicom checks it below")
+    meta, dcmqi_segments = oracle
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    _, result = _load_seg(mrml, path)
+    (node,) = result.nodes
+    summaries = {s.tags["DICOM.SegmentNumber"]: s for s in describe_segmentation(node)}
+    assert len(summaries) == len(dcmqi_segments) == len(ds.SegmentSequence)
+    for theirs in dcmqi_segments:
+        ours = summaries[str(theirs.label_id)]
+        attributes = theirs.attributes
+        assert ours.name == attributes["SegmentLabel"]
+        assert np.allclose(np.array(ours.color) * 255, attributes["recommendedDisplayRGBValue"], atol=1.0)
+        assert ours.tags.get("DICOM.SegmentAlgorithmType", "") == attributes.get("SegmentAlgorithmType", "")
+        for field, keyword in (("category", "SegmentedPropertyCategoryCodeSequence"),
+                               ("type", "SegmentedPropertyTypeCodeSequence"),
+                               ("anatomic_region", "AnatomicRegionSequence")):
+            expected = attributes.get(keyword)
+            got = ours.terminology[field]
+            if expected is None:
+                assert got is None
+            else:
+                assert (got["value"], got["scheme"], got["meaning"]) == (
+                    expected["CodeValue"], expected["CodingSchemeDesignator"], expected["CodeMeaning"])
+        points = theirs.points_lps
+        if ds.SegmentationType == "FRACTIONAL":
+            # dcmqi writes the raw fraction; a voxel is inside when it is at least half.
+            points = points[theirs.values.astype(np.int64) * 2 >= int(ds.MaximumFractionalValue)]
+        assert ours.voxel_count == len(points) > 0
+        assert _same_voxels(segment_points_lps(node, ours.id), theirs, points)
+
+
+
+
+def test_cr_seg_without_plane_positions_matches_highdicom(shared_data, mrml, tmp_path):
+    """dcmqi refuses a SEG without plane orientation; highdicom reads it, and so do we (at the origin)."""
+    import highdicom as hd
+
+    path = shared_data / "highdicom-test-files/seg_image_cr_binary.dcm"
+    assert segimage2itkimage(path, tmp_path / "dcmqi") is None
+    seg = hd.seg.segread(str(path))
+    source_uid = seg.get_source_image_uids()[0][2]
+    expected = seg.get_pixels_by_source_instance([source_uid], segment_numbers=[1])[0, :, :, 0].astype(bool)
+    _, result = _load_seg(mrml, path)
+    (node,) = result.nodes
+    (summary,) = describe_segmentation(node)
+    points = segment_points_lps(node, summary.id)
+    spacing = [float(v) for v in pydicom.dcmread(path).get("PixelSpacing", [1, 1])]
+    rows = np.round(points[:, 1] / spacing[0]).astype(int)
+    columns = np.round(points[:, 0] / spacing[1]).astype(int)
+    ours = np.zeros_like(expected)
+    ours[rows, columns] = True
+    assert expected.any() and np.array_equal(ours, expected)
+    assert any("no plane positions" in message for message in result.messages)
+
+
+def test_liver_1frame_seg_without_number_of_frames_matches_highdicom(mrml):
+    """pydicom's liver_1frame SEG (NumberOfFrames absent): one frame, read by highdicom too."""
+    import highdicom as hd
+    from pydicom.data import get_testdata_file
+
+    path = Path(get_testdata_file("liver_1frame.dcm"))
+    seg = hd.seg.segread(str(path))
+    frame = seg.PerFrameFunctionalGroupsSequence[0]
+    source_uid = frame.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+    expected = seg.get_pixels_by_source_instance([source_uid], segment_numbers=[1], ignore_spatial_locations=True)
+    _, result = _load_seg(mrml, path)
+    (summary,) = describe_segmentation(result.nodes[0])
+    assert summary.voxel_count == int(np.count_nonzero(expected)) > 0
+    assert summary.name == seg.SegmentSequence[0].SegmentLabel
+
+
+def test_seg_on_loaded_lidc_ct_uses_the_ct_grid(shared_data, mrml, lidc_ct_files, tmp_path):
+    """With the referenced CT loaded, the sparse 9-frame SEG lands on the CT's 133-slice grid, same voxels."""
+    import vtk
+
+    from DICOMTeachLib.seg.summary import segment_labelmap
+
+    ct = load_reference_ct(mrml, lidc_ct_files)
+    path = shared_data / "lidc-idri-0001-ct-seg/seg/nodule_01_annotation_0.dcm"
+    loadable, result = _load_seg(mrml, path, lidc_ct_files)
+    assert loadable.warnings == []
+    (node,) = result.nodes
+    assert result.skipped == []
+    assert node.GetNodeReference(node.GetReferenceImageGeometryReferenceRole()) is ct
+    (summary,) = describe_segmentation(node)
+    _, (theirs,) = segimage2itkimage(path, tmp_path / "dcmqi")
+    assert _same_voxels(segment_points_lps(node, summary.id), theirs)
+    _, seg_ijk_to_ras, _ = segment_labelmap(node, summary.id)
+    matrix = vtk.vtkMatrix4x4()
+    ct.GetIJKToRASMatrix(matrix)
+    ct_ijk_to_ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    assert np.allclose(seg_ijk_to_ras, ct_ijk_to_ras, atol=1e-4)
+    # Hierarchy: beside the CT under its study, citing the 9 CT images it was drawn on.
+    sh = mrml.scene.GetSubjectHierarchyNode()
+    seg_item, ct_item = sh.GetItemByDataNode(node), sh.GetItemByDataNode(ct)
+    assert sh.GetItemParent(seg_item) == sh.GetItemParent(ct_item)
+    referenced = set(sh.GetItemAttribute(seg_item, "DICOM.ReferencedInstanceUIDs").split())
+    assert referenced == set(loadable.referenced_instance_uids) and len(referenced) == 9
