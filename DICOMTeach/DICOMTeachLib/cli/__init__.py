@@ -20,6 +20,8 @@ from ..errors import DICOMTeachError
 SUBCOMMANDS = [
     "tour",
     "deidentify",
+    "mandatory",
+    "diagram",
 ]
 
 

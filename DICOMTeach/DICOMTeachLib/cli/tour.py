@@ -52,3 +52,20 @@ def run(args: argparse.Namespace) -> int:
     for step in STEPS:
         step()
     return 0
+
+
+def step_mandatory_attributes() -> None:
+    """The course's exercise: the type 1 and 2 attributes every MR Image must carry."""
+    from ..exercises.mandatory import mandatory_attributes
+
+    print(f"{STEPS.index(step_mandatory_attributes) + 1}. Mandatory attributes of an IOD (dicomteach mandatory \"MR Image\")")
+    print("   Type 1: present with a value. Type 2: present, may be empty. Only the mandatory (M) modules count.")
+    answer = mandatory_attributes("MR Image")
+    for line in answer.render_text(nested=False, limit=16).splitlines():
+        print(f"   {line}")
+    print(f"   Conditional modules that would add more: "
+          f"{', '.join(module.name for module in answer.conditional_modules) or 'none'}")
+    print()
+
+
+STEPS.append(step_mandatory_attributes)
