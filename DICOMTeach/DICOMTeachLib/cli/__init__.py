@@ -25,11 +25,23 @@ SUBCOMMANDS = [
 ]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Keeps each subcommand's help on its own line: argparse sizes the name column without the
+    extra indent of subcommands, so longer names (deidentify) pushed their help to the next line."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        for subaction in self._iter_indented_subactions(action):  # indented while iterating
+            length = len(self._format_action_invocation(subaction)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, length)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dicomteach",
         description="Learn and use DICOM: explain instances against their IOD, index and load series "
         "into a real Slicer scene (headless), and answer the course's exercises.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"dicomteach {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
