@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     "deidentify",
     "mandatory",
     "diagram",
+    "explain",
 ]
 
 

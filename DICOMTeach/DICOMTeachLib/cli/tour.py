@@ -69,3 +69,32 @@ def step_mandatory_attributes() -> None:
 
 
 STEPS.append(step_mandatory_attributes)
+
+
+def step_explain_instance() -> None:
+    """One instance explained: SOP class -> IOD -> entities -> modules, and what the file gets wrong."""
+    from ..explain import explain
+
+    number = STEPS.index(step_explain_instance) + 1
+    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    print(f"{number}. One instance explained (dicomteach explain CT_small.dcm)")
+    print(f"   SOP Class {explanation.sop_class_uid} ({explanation.sop_class_name}) names the IOD "
+          f"{explanation.iod[1] if explanation.iod else 'unknown'}.")
+    print(f"   Its information entities: {' > '.join(explanation.information_entities)}")
+    for module in explanation.modules:
+        if module.usage == "M" or module.status != "absent":
+            condition = ""
+            if module.usage == "C":
+                condition = {True: ", condition holds", False: ", condition does not hold",
+                             None: ", condition not machine-checkable"}[module.condition_result]
+            print(f"   [{module.usage}] {module.ie:<18} {module.name:<26} {module.status}{condition}")
+    absent = [module.name for module in explanation.modules if module.usage != "M" and module.status == "absent"]
+    print(f"   Optional or conditional modules it leaves out: {', '.join(absent)}")
+    shown = [p for p in explanation.problems if p.severity != "info"][:3] or explanation.problems[:3]
+    print(f"   Problems: {len(explanation.problems)}, for example:")
+    for problem in shown:
+        print(f"     {problem.severity} {problem.code}: {problem.message}")
+    print()
+
+
+STEPS.append(step_explain_instance)

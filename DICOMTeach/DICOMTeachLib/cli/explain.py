@@ -1,0 +1,61 @@
+"""``dicomteach explain PATH...``: each instance against its IOD (text, --json, --html)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import DICOMTeachError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "explain", help="explain DICOM files against their IOD: modules, attributes, problems, file anatomy",
+        description="Explain each file: SOP class, IOD, information entities, modules (usage, condition, status), "
+        "attributes (type, VR, value, offset), problems, and the file's anatomy. Exit 0 when every file was "
+        "explained (with or without problems), 2 when a file could not be read.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="DICOM file(s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
+    parser.add_argument("--html", metavar="OUT", help="write one self-contained HTML page for all files")
+    parser.add_argument("--mask-phi", action="store_true", help="hide PHI values (for projection in a classroom)")
+    parser.add_argument("--problems-only", action="store_true",
+                        help="show only the problems (with --json: modules and other_elements are left empty)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..explain import explain, render_text
+    from ..explain.masking import apply_phi_mask
+
+    explanations = []
+    unreadable = 0
+    for path in args.paths:
+        try:
+            explanation = explain(path)
+            if args.mask_phi:
+                explanation = apply_phi_mask(explanation)
+        except DICOMTeachError as error:
+            if error.path is None:  # not about the file (e.g. masking unavailable): stop, one clear line
+                print(f"dicomteach explain: {error.reason}", file=sys.stderr)
+                return 1
+            print(f"{path}: {error.reason}", file=sys.stderr)
+            unreadable += 1
+            continue
+        explanations.append(explanation)
+        if args.json:
+            data = explanation.to_json_dict()
+            if args.problems_only:
+                data["modules"], data["other_elements"] = [], []
+            print(json.dumps(data))
+        elif not args.html:
+            print(render_text(explanation, problems_only=args.problems_only))
+    if args.html:
+        from ..explain.html import render_html
+
+        Path(args.html).write_text(render_html(explanations, problems_only=args.problems_only), encoding="utf-8")
+        if not args.json:
+            print(f"wrote {args.html} ({len(explanations)} file{'s' if len(explanations) != 1 else ''})")
+    return 2 if unreadable else 0

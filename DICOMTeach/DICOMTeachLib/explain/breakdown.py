@@ -1,0 +1,530 @@
+"""Explain one instance: its SOP class, IOD, entities, modules, attributes and problems.
+
+The standard's tables (``DICOMTeachLib.standard``) say what the IOD requires;
+the file says what is there. Every attribute report carries where its bytes
+are (offset of the tag, value length) so the views can connect the breakdown
+to the file's anatomy.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydicom import Dataset
+from pydicom.datadict import dictionary_is_retired, dictionary_VR, get_entry, get_private_entry
+from pydicom.dataelem import RawDataElement
+from pydicom.sequence import Sequence as PydicomSequence
+from pydicom.uid import UID
+
+from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
+from .conditions import attribute_condition, expected_modalities, module_condition
+from .model import AttributeReport, Explanation, ModuleReport, Problem
+from .reader import ReadInstance, element_header_length, instance_from_dataset, length_in_file, read_instance
+from .validation import invalid_value_reason
+from .values import SIMPLE_CHARSETS, raw_value_text, value_text
+
+#: Sequence items explained per sequence (the per-frame functional groups: only the first).
+MAX_ITEMS = 16
+PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230
+SHARED_FUNCTIONAL_GROUPS = 0x52009229
+UNDEFINED_LENGTH = 0xFFFFFFFF
+_LATIN1_ENCODINGS = frozenset({"iso8859", "latin_1", "", *SIMPLE_CHARSETS})
+_PHI: dict[int, str | None] = {}
+FILE_META_GROUP = 0x0002
+
+
+_TAG_TEXT: dict[int, str] = {}
+
+
+def tag_text(tag: int) -> str:
+    """"(gggg,eeee)" (cached: the breakdown formats the same tags over and over)."""
+    text = _TAG_TEXT.get(tag)
+    if text is None:
+        text = _TAG_TEXT[tag] = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return text
+
+
+def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -> Explanation:
+    """The breakdown of a file (path) or a pydicom data set against its IOD.
+
+    Raises DICOMTeachError (naming the file and the reason) when the bytes cannot be read at all;
+    everything readable is explained, irregularities become problems.
+    """
+    instance = instance_from_dataset(source) if isinstance(source, Dataset) else read_instance(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's value warnings: our problems say it better
+            explanation = _Explainer(instance).explain()
+            if anatomy and instance.file_size is not None:
+                _add_anatomy(explanation, instance)
+    except DICOMTeachError:
+        raise
+    except Exception as error:  # damaged bytes surface late in pydicom (value conversion): still one clear line
+        raise InvalidDicomError(f"cannot explain the data set: {type(error).__name__}: {error}",
+                                instance.path) from error
+    return explanation
+
+
+def _add_anatomy(explanation: Explanation, instance: ReadInstance) -> None:
+    """The file's layout; damaged bytes there cost the anatomy view, not the breakdown."""
+    from .anatomy import file_anatomy
+
+    try:
+        explanation.anatomy = file_anatomy(instance, explanation)
+    except Exception as error:  # noqa: BLE001 - reported as a problem instead
+        explanation.problems.append(Problem("warning", "anatomy-unavailable", None, None, None,
+                                            f"the file's layout cannot be shown: {type(error).__name__}: {error}"))
+
+
+@dataclass
+class _Element:
+    """One element as read: the raw form (for positions) and its converted value."""
+
+    tag: int
+    vr: str
+    file_vr: str | None  # VR written in the file (explicit VR), None for implicit
+    length: int | None
+    offset: int | None
+    value: object  # converted value, or the values read from the bytes
+    text: str | None  # display text when read straight from the bytes
+    deferred: bool
+    empty: bool
+    is_sequence: bool
+    child_base: int  # base to add to positions inside this sequence's items
+
+
+@dataclass
+class _Explainer:
+    instance: ReadInstance
+    problems: list[Problem] = field(default_factory=list)
+    _checked_elements: set[tuple[int, int]] = field(default_factory=set)
+    _charsets: dict[int, bool] = field(default_factory=dict)
+    _present: dict[int, set[int]] = field(default_factory=dict)
+    _file = None
+
+    def __post_init__(self) -> None:
+        from ..standard import standard
+
+        self.tables = standard()
+        self.ds = self.instance.dataset
+
+    # -- the whole instance -------------------------------------------------------------------------------
+
+    def explain(self) -> Explanation:
+        ds = self.ds
+        _CREATORS.clear()
+        for severity, code, message in self.instance.notes:
+            self.problems.append(Problem(severity, code, None, None, None, message))
+        sop_uid = self._string(ds, 0x00080016)
+        entry = self.tables.sop_class(sop_uid) if sop_uid else None
+        iod = None
+        if entry is not None:
+            try:
+                iod = self.tables.iod(entry.iod_id)
+            except UnknownIODError:
+                iod = None
+        sop_name = entry.name if entry else (UID(sop_uid).name if sop_uid and UID(sop_uid).name != sop_uid else None)
+        self._sop_class_problems(sop_uid, entry, iod)
+        explanation = Explanation(
+            path=self.instance.path, sop_class_uid=sop_uid or None, sop_class_name=sop_name,
+            iod=(iod.id, iod.name) if iod else None, transfer_syntax=self._transfer_syntax(),
+        )
+        covered: set[int] = {FILE_META_GROUP}
+        if iod is not None:
+            for reference in iod.modules:
+                module = self._module(reference.module_id, reference.name, reference.ie, reference.usage,
+                                      reference.condition)
+                explanation.modules.append(module)
+                covered.update(attribute.tag_value for attribute in module.attributes)
+            explanation.modules.extend(self._functional_groups(iod.id))
+        for tag in ds.keys():
+            if tag in covered or tag >> 16 == FILE_META_GROUP:
+                continue
+            element = self._element(ds, tag, 0)
+            label = _dictionary_names(tag, ds)[0] or tag_text(tag)
+            report = self._report(ds, element, None, 0, label, None, [])
+            explanation.other_elements.append(report)
+        self._other_element_problems(explanation.other_elements, known_iod=iod is not None)
+        self._modality_problem(sop_uid)
+        explanation.problems = self.problems
+        return explanation
+
+    def _transfer_syntax(self) -> tuple[str, str] | None:
+        meta = getattr(self.ds, "file_meta", None)
+        uid = self._string(meta, 0x00020010) if meta is not None and len(meta) else ""
+        if not uid:
+            implicit, little = self.ds.original_encoding
+            if implicit is None:
+                return None
+            guessed = "1.2.840.10008.1.2" if implicit else ("1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2")
+            return guessed, f"{UID(guessed).name} (guessed: no file meta)"
+        name = UID(uid).name
+        return uid, name if name != uid else "unknown transfer syntax"
+
+    def _sop_class_problems(self, sop_uid: str, entry, iod) -> None:
+        if not sop_uid:
+            self.problems.append(Problem("error", "unknown-sop-class", "(0008,0016)", "SOPClassUID", None,
+                                         "SOP Class UID is missing: no IOD to check against; the file's elements "
+                                         "are listed as they are"))
+        elif entry is None:
+            known = UID(sop_uid).name
+            what = f"{known}, which the standard's tables do not list" if known != sop_uid else "not in the standard"
+            self.problems.append(Problem("warning", "unknown-sop-class", "(0008,0016)", "SOPClassUID", None,
+                                         f"SOP Class {sop_uid} is {what} (private or retired): the file's "
+                                         "elements are listed as they are"))
+        elif iod is None:
+            self.problems.append(Problem("warning", "unknown-sop-class", "(0008,0016)", "SOPClassUID", None,
+                                         f"SOP Class {entry.name} names IOD {entry.iod_id!r}, which the tables "
+                                         "do not define: the file's elements are listed as they are"))
+        if entry is not None and entry.retired:
+            self.problems.append(Problem("warning", "retired-sop-class", "(0008,0016)", "SOPClassUID", None,
+                                         f"SOP Class {entry.name} is retired from the standard"))
+
+    def _modality_problem(self, sop_uid: str) -> None:
+        if not sop_uid:
+            return
+        allowed = expected_modalities(sop_uid)
+        modality = self._string(self.ds, 0x00080060)
+        if allowed and modality and modality not in allowed:
+            self.problems.append(Problem(
+                "error", "sop-modality-mismatch", "(0008,0060)", "Modality", None,
+                f"Modality {modality} does not fit SOP Class {UID(sop_uid).name} "
+                f"(expects {', '.join(sorted(allowed))})"))
+
+    # -- modules ------------------------------------------------------------------------------------------
+
+    def _module(self, module_id: str, name: str, ie: str, usage: str, condition: str,
+                ds: Dataset | None = None, base: int = 0, path: str = "") -> ModuleReport:
+        ds = self.ds if ds is None else ds
+        definition = self.tables.module(module_id)
+        pending: list[Problem] = []
+        attributes = [self._rule_report(ds, rule, base, path, module_id, pending)
+                      for rule in definition.attributes]
+        present = [a for a in attributes if a.status != "missing"]
+        if not present:
+            status = "absent"
+        elif all(a.status != "missing" for a in attributes if a.type in ("1", "2")):
+            status = "present"
+        else:
+            status = "partial"
+        result = module_condition(module_id, ds) if usage == "C" else None
+        report = ModuleReport(module_id, name, ie, usage, condition, result, status, attributes)
+        if report.required or status != "absent":
+            self.problems.extend(pending)
+        return report
+
+    def _functional_groups(self, iod_id: str) -> list[ModuleReport]:
+        """Enhanced multi-frame: each functional group macro, from the shared item or else the first frame.
+
+        A macro sits in one of the two places, so its requirements are checked where it is found; a
+        required macro found in neither is reported once (its sequence is missing).
+        """
+        macros = self.tables.functional_groups(iod_id)
+        shared = self._first_item(SHARED_FUNCTIONAL_GROUPS)
+        per_frame = self._first_item(PER_FRAME_FUNCTIONAL_GROUPS)
+        if not macros or (shared is None and per_frame is None):
+            return []
+        reports = []
+        for macro in macros:
+            tags = [rule.tag for rule in self.tables.module(macro.module_id).attributes]
+            if shared is not None and any(tag in self._tags(shared[0]) for tag in tags):
+                (item, base, path), place = shared, "shared"
+            elif per_frame is not None and any(tag in self._tags(per_frame[0]) for tag in tags):
+                (item, base, path), place = per_frame, "per-frame, frame 1"
+            else:
+                item, base, place = Dataset(), 0, "not in the file"
+                path = "SharedFunctionalGroupsSequence or PerFrameFunctionalGroupsSequence[1] > "
+            reports.append(self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups",
+                                        macro.usage, macro.condition, item, base, path))
+        return reports
+
+    def _first_item(self, tag: int) -> tuple[Dataset, int, str] | None:
+        if tag not in self.ds:
+            return None
+        element = self._element(self.ds, tag, 0)
+        if not element.is_sequence or not element.value:
+            return None
+        keyword = "SharedFunctionalGroupsSequence" if tag == SHARED_FUNCTIONAL_GROUPS else \
+            "PerFrameFunctionalGroupsSequence"
+        return element.value[0], element.child_base, f"{keyword}[1] > "
+
+    # -- attributes ---------------------------------------------------------------------------------------
+
+    def _rule_report(self, ds: Dataset, rule, base: int, path: str, module_id: str,
+                     pending: list[Problem]) -> AttributeReport:
+        label = f"{path}{rule.keyword or tag_text(rule.tag)}"
+        if rule.tag not in self._tags(ds):
+            report = AttributeReport(tag_text(rule.tag), rule.keyword, rule.name, rule.type, rule.vr, rule.vm,
+                                     "missing", phi_action=self._phi(rule.tag), tag_value=rule.tag)
+        else:
+            element = self._element(ds, rule.tag, base)
+            report = self._report(ds, element, rule, base, label, module_id, pending)
+        self._requirement(ds, rule, report, label, module_id, pending, nested=bool(path))
+        return report
+
+    def _requirement(self, ds: Dataset, rule, report: AttributeReport, label: str, module_id: str,
+                     pending: list[Problem], nested: bool) -> None:
+        kind = rule.type
+        where = f"{tag_text(rule.tag)} {label}"
+        if kind in ("1C", "2C"):
+            # The condition table speaks about a module's own top-level attributes; inside items the same
+            # tag can carry a different condition, so nested 1C/2C stay unchecked.
+            if nested or attribute_condition(rule.tag, ds) is not True:
+                return
+            code_base = "type1c" if kind == "1C" else "type2c"
+            if report.status == "missing":
+                pending.append(Problem("error", f"{code_base}-missing", report.tag, rule.keyword, module_id,
+                                       f"type {kind} attribute {where} is missing and its condition holds"))
+            elif report.status == "empty" and kind == "1C":
+                pending.append(Problem("error", "type1c-empty", report.tag, rule.keyword, module_id,
+                                       f"type 1C attribute {where} is empty and its condition holds"))
+        elif kind == "1" and report.status != "present":
+            pending.append(Problem("error", f"type1-{report.status}", report.tag, rule.keyword, module_id,
+                                   f"type 1 attribute {where} is {report.status}: it needs a value"))
+        elif kind == "2" and report.status == "missing":
+            pending.append(Problem("error", "type2-missing", report.tag, rule.keyword, module_id,
+                                   f"type 2 attribute {where} is missing: it must be present, even if empty"))
+
+    def _report(self, ds: Dataset, element: _Element, rule, base: int, label: str, module_id: str | None,
+                pending: list[Problem]) -> AttributeReport:
+        tag = element.tag
+        if rule is not None:
+            keyword, name, kind, vm = rule.keyword, rule.name, rule.type, rule.vm
+        else:
+            keyword, name, vm = _dictionary_names(tag, ds)
+            kind = ""
+        report = AttributeReport(
+            tag_text(tag), keyword, name, kind, element.file_vr or element.vr, vm,
+            "empty" if element.empty else "present",
+            value=self._value_text(element), length=element.length, offset=element.offset,
+            phi_action=self._phi(tag), tag_value=tag,
+        )
+        self._element_problems(element, keyword, label, base)
+        if element.is_sequence and element.value:
+            limit = 1 if tag == PER_FRAME_FUNCTIONAL_GROUPS else MAX_ITEMS
+            item_rules = rule.items if rule is not None else ()
+            functional_groups = tag in (SHARED_FUNCTIONAL_GROUPS, PER_FRAME_FUNCTIONAL_GROUPS)
+            for number, item in enumerate(element.value[:limit], start=1):
+                # Functional group items hold each macro in one of two places: the macro reports check them.
+                item_pending = [] if functional_groups else pending
+                reports = self._item(item, item_rules, element.child_base, f"{label}[{number}] > ", module_id,
+                                     item_pending)
+                if functional_groups:
+                    reports = [r for r in reports if r.status != "missing"]
+                report.items.append(reports)
+        return report
+
+    def _item(self, item: Dataset, rules: Iterable, base: int, path: str, module_id: str | None,
+              pending: list[Problem]) -> list[AttributeReport]:
+        reports = []
+        defined = set()
+        for rule in rules:
+            defined.add(rule.tag)
+            reports.append(self._rule_report(item, rule, base, path, module_id or "", pending))
+        for tag in item.keys():
+            if tag not in defined:
+                element = self._element(item, tag, base)
+                label = f"{path}{_dictionary_names(tag, item)[0] or tag_text(tag)}"
+                reports.append(self._report(item, element, None, base, label, module_id, pending))
+        return reports
+
+    # -- one element: bytes, value, problems ----------------------------------------------------------------
+
+    def _element(self, ds: Dataset, tag: int, base: int) -> _Element:
+        raw = ds.get_item(tag, keep_deferred=True)
+        implicit, little = ds.original_encoding
+        if isinstance(raw, RawDataElement):
+            file_vr = None if raw.is_implicit_VR else raw.VR
+            implicit, little = raw.is_implicit_VR, raw.is_little_endian
+            tell, length = raw.value_tell, raw.length
+            deferred = raw.value is None and length not in (0, UNDEFINED_LENGTH)
+        else:
+            file_vr = None if implicit else raw.VR
+            tell, length = raw.file_tell, None
+            deferred = False
+        offset = None
+        if tell is not None and self.instance.offsets_known:
+            offset = base + tell - element_header_length(file_vr, bool(implicit))
+            if length is None and not (raw.VR == "SQ" and getattr(raw, "is_undefined_length", False)):
+                length = self._length_in_file(offset, file_vr, bool(implicit), little is not False)
+        if length == UNDEFINED_LENGTH:
+            length = None
+        vr = file_vr or _dictionary_vr(tag)
+        text: str | None = None
+        value: object = None
+        if deferred:
+            text = f"<{length} bytes, not read>"
+        elif isinstance(raw, RawDataElement) and vr != "SQ" and " " not in vr and raw.value is not None:
+            fast = raw_value_text(raw.value, vr, little is not False, self._simple_charset(ds))
+            if fast is not None:
+                text, value = fast
+        if text is None and not deferred:
+            try:
+                converted = ds[tag]
+                value, vr = converted.value, converted.VR
+            except Exception as error:  # noqa: BLE001 - a value its VR cannot hold: shown and reported
+                value = f"<unreadable value: {error}>"
+        is_sequence = vr == "SQ" and not deferred and isinstance(value, (list, PydicomSequence))
+        # Items of a sequence parsed from its value bytes count positions from the value's start.
+        child_base = base + tell if (is_sequence and isinstance(raw, RawDataElement) and tell is not None) else base
+        if is_sequence:
+            empty = len(value) == 0
+        elif length is not None:
+            empty = length == 0
+        else:
+            empty = value in (None, "", b"") or value == []
+        return _Element(tag, vr, file_vr, length, offset, value, text, deferred, empty, is_sequence, child_base)
+
+    def _simple_charset(self, ds: Dataset) -> bool:
+        """Text decodes as Latin-1 (no or a single-byte default character set)."""
+        key = id(ds)
+        known = self._charsets.get(key)
+        if known is None:
+            charset = getattr(ds, "original_character_set", None)
+            if isinstance(charset, str):
+                charset = [charset]
+            known = bool(charset) and all(str(c) in _LATIN1_ENCODINGS for c in charset)
+            self._charsets[key] = known
+        return known
+
+    def _length_in_file(self, offset: int, file_vr: str | None, implicit: bool, little: bool) -> int | None:
+        """The value length field read from the file (elements pydicom already converted lose it)."""
+        try:
+            if self._file is None:
+                self._file = open(self.instance.path, "rb")  # noqa: SIM115 - closed when the explainer goes
+        except OSError:
+            return None
+        return length_in_file(self._file, offset, file_vr, implicit, little)
+
+    def __del__(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _value_text(self, element: _Element) -> str | None:
+        if element.is_sequence:
+            count = len(element.value)
+            return f"{count} item{'s' if count != 1 else ''}"
+        if element.text is not None:
+            return element.text
+        try:
+            return value_text(element.value, element.vr, element.length)
+        except Exception as error:  # noqa: BLE001 - a damaged value must not stop the breakdown
+            return f"<unreadable value: {error}>"
+
+    def _element_problems(self, element: _Element, keyword: str, label: str, base: int) -> None:
+        key = (base + (element.offset or 0), element.tag)
+        if key in self._checked_elements:
+            return
+        self._checked_elements.add(key)
+        tag = element.tag
+        if tag >> 16 & 1 or tag >> 16 == FILE_META_GROUP:
+            return
+        try:
+            dictionary_vr = dictionary_VR(tag)
+        except KeyError:
+            return
+        name = f"{tag_text(tag)} {label}" if label != tag_text(tag) else label
+        if element.file_vr and element.file_vr not in dictionary_vr.split(" or ") and dictionary_vr != "NONE":
+            severity = "info" if element.file_vr == "UN" else "warning"
+            self.problems.append(Problem(severity, "vr-mismatch", tag_text(tag), keyword, None,
+                                         f"{name} is written with VR {element.file_vr}, the dictionary says "
+                                         f"{dictionary_vr}"))
+        if dictionary_is_retired(tag):
+            self.problems.append(Problem("warning", "retired-attribute", tag_text(tag), keyword, None,
+                                         f"{name} is retired from the standard"))
+        if not element.deferred and not element.empty and not element.is_sequence:
+            reason = invalid_value_reason(element.vr, element.value)
+            if reason:
+                self.problems.append(Problem("warning", "invalid-value", tag_text(tag), keyword, None,
+                                             f"{name}: {reason}"))
+
+    def _other_element_problems(self, others: list[AttributeReport], known_iod: bool) -> None:
+        private_blocks: dict[tuple[int, int], list[AttributeReport]] = {}
+        for report in others:
+            tag = report.tag_value
+            group = tag >> 16
+            if group & 1:
+                element = tag & 0xFFFF
+                if 0x0010 <= element <= 0x00FF:
+                    continue  # the private creator itself
+                private_blocks.setdefault((group, element >> 8), []).append(report)
+            elif known_iod and (tag & 0xFFFF) != 0 and tag != 0xFFFCFFFC:  # group lengths, trailing padding
+                self.problems.append(Problem("warning", "not-in-iod", report.tag, report.keyword, None,
+                                             f"{report.tag} {report.keyword or report.name} is a standard "
+                                             "attribute that this IOD does not define"))
+        for (group, block), reports in private_blocks.items():
+            creator = self._string(self.ds, (group << 16) | block) or "no private creator"
+            self.problems.append(Problem(
+                "info", "private-element", tag_text((group << 16) | (block << 8)), None, None,
+                f"{len(reports)} private element{'s' if len(reports) != 1 else ''} in block "
+                f"({group:04X},{block:02X}xx) of private creator {creator!r}"))
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _phi(self, tag: int) -> str | None:
+        if tag in _PHI:
+            return _PHI[tag]
+        action = self.tables.phi_action(tag)
+        code = _PHI[tag] = action.basic if action is not None else None
+        return code
+
+    def _tags(self, ds: Dataset) -> set[int]:
+        """The tags of a data set as plain ints (membership tests on pydicom's tags are slow)."""
+        tags = self._present.get(id(ds))
+        if tags is None:
+            tags = self._present[id(ds)] = {int(tag) for tag in ds.keys()}
+        return tags
+
+    @staticmethod
+    def _string(ds: Dataset | None, tag: int) -> str:
+        """A short text value, "" when absent or unreadable (never reads deferred values)."""
+        if ds is None or tag not in ds:
+            return ""
+        raw = ds.get_item(tag, keep_deferred=True)
+        if isinstance(raw, RawDataElement) and raw.value is None:
+            return ""
+        try:
+            value = ds[tag].value
+        except Exception:  # noqa: BLE001 - damaged value: treated as absent, the value check reports it
+            return ""
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else ""
+        return str(value).strip("\x00 ") if value is not None else ""
+
+
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+_CREATORS: dict[tuple[int, int], str] = {}  # cleared per explain: ids of live data sets only
+
+
+def _dictionary_names(tag: int, ds: Dataset) -> tuple[str, str, str]:
+    """(keyword, name, VM) from pydicom's dictionaries; private tags named through their creator."""
+    if tag >> 16 & 1:
+        element = tag & 0xFFFF
+        if 0x0010 <= element <= 0x00FF:
+            return "", "Private Creator", "1"
+        creator_tag = (tag & 0xFFFF0000) | (element >> 8)
+        key = (id(ds), creator_tag)
+        creator = _CREATORS.get(key)
+        if creator is None:
+            creator = _CREATORS[key] = _Explainer._string(ds, creator_tag)
+        if creator:
+            try:
+                _vr, vm, name, _retired = get_private_entry(tag, creator)
+                return "", name, vm
+            except KeyError:
+                return "", f"Private tag data ({creator})", ""
+        return "", "Private tag data (no private creator)", ""
+    try:
+        _vr, vm, name, _retired, keyword = get_entry(tag)
+        return keyword, name, vm
+    except KeyError:
+        return "", "Unknown element", ""
