@@ -162,6 +162,24 @@ def test_folder_layout_kept_and_non_dicom_skipped(tmp_path):
     assert "not a DICOM file" in report.skipped[0].reason
 
 
+def test_damaged_and_bare_inputs_are_reported_not_raised(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.dcm").write_bytes(b"")
+    (folder / "truncated.dcm").write_bytes(pydicom_test_file("CT_small.dcm").read_bytes()[:1000])
+    shutil.copyfile(pydicom_test_file("rtstruct.dcm"), folder / "bare.dcm")  # no preamble, no file meta
+    shutil.copytree(pydicom_test_file("CT_small.dcm").parent / "dicomdirtests" / "TINY_ALPHA", folder / "dir")
+    report = deidentify([folder], tmp_path / "out")
+    reasons = {skipped.path.name: skipped.reason for skipped in report.skipped}
+    assert "not a DICOM file" in reasons["empty.dcm"]
+    assert "truncated.dcm" in reasons and "DICOMDIR" in reasons
+    bare = next(item for item in report.files if item.source.name == "bare.dcm")
+    out = pydicom.dcmread(bare.output)  # a proper DICOM file now: preamble and file meta
+    assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+    assert out.SOPInstanceUID != pydicom.dcmread(folder / "bare.dcm", force=True).SOPInstanceUID
+    assert not any(path.name in ("empty.dcm", "truncated.dcm") for path in (tmp_path / "out").rglob("*"))
+
+
 def test_liver_seg_references_map_to_the_deidentified_ct(shared_data, tmp_path):
     root = shared_data / "liver-ct-seg-sr"
     report = deidentify([root / "ct", root / "seg"], tmp_path / "out")
@@ -230,3 +248,60 @@ def test_deidentified_files_stay_valid_for_dciodvfy(shared_data, tmp_path):
         findings = {(found.kind, found.type, found.keyword) for found in after.errors}
         assert findings <= {(found.kind, found.type, found.keyword) for found in before.errors}, item.source
         assert len(after.other_errors) <= len(before.other_errors), (item.source, after.other_errors)
+
+
+# --- masked explanation ----------------------------------------------------------------------------
+
+
+def _is_short_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return len(text) < 8  # "-1.0" may be any number on screen; dates and UIDs are longer
+
+
+def _phi_values(path: Path) -> set[str]:
+    """The source's PHI values (each value of a multi-valued one).
+
+    Short values ("M", "-1.0") also occur as ordinary words and numbers, so they cannot be searched for.
+    """
+    values = set()
+    for element in phi_attributes(pydicom.dcmread(path, stop_before_pixels=True)):
+        for part in element.value.split("\\"):
+            part = part.strip()
+            if len(part) >= 4 and not part.startswith("<") and not _is_short_number(part):
+                values.add(part)
+    return values
+
+
+def _masked_cases(shared_data: Path) -> list[Path]:
+    return [pydicom_test_file("CT_small.dcm"), pydicom_test_file("MR_small.dcm"),
+            shared_data / "liver-ct-seg-sr" / "sr" / "liver-measurements-sr.dcm",
+            shared_data / "liver-ct-seg-sr" / "seg" / "liver.dcm"]
+
+
+def test_masked_explanation_shows_no_phi_value_of_the_source(shared_data):
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.phi import mask_explanation
+
+    for path in _masked_cases(shared_data):
+        explanation = explain(path)
+        phi = _phi_values(path)
+        original = json.dumps(explanation.to_json_dict(), ensure_ascii=False)
+        source = pydicom.dcmread(path, stop_before_pixels=True)
+        assert source.PatientName.family_name in original and source.StudyInstanceUID in original  # not vacuous
+        masked = mask_explanation(explanation)
+        text = json.dumps(masked.to_json_dict(), ensure_ascii=False)
+        leaked = sorted(value for value in phi if value in text)
+        assert not leaked, f"{path.name}: PHI visible in the masked explanation: {leaked}"
+        assert "•••• (PHI: Z)" in text  # PatientName and friends are shown as hidden, not dropped
+        if masked.anatomy is not None:
+            anatomy = repr(masked.anatomy)
+            assert not [value for value in phi if value in anatomy], path
+        # What is not PHI stays readable, and the original is left as it was.
+        rows = [attribute for module in masked.modules for attribute in module.attributes
+                if attribute.keyword == "Rows" and attribute.status == "present"]
+        if "Rows" in source:
+            assert rows and rows[0].value == str(source.Rows)
+        assert json.dumps(explanation.to_json_dict(), ensure_ascii=False) == original

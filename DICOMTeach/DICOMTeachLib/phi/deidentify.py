@@ -11,6 +11,7 @@ an SR's evidence) still point at the de-identified instances.
 from __future__ import annotations
 
 import secrets
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,6 +256,60 @@ def _unique(path: Path, taken: set[Path]) -> Path:
     return candidate
 
 
+def _read(source: Path) -> Dataset:
+    """The whole data set of ``source``, opened read-only; also a bare data set without preamble and file meta."""
+    with open(source, "rb") as handle:  # read-only: the source is never written
+        try:
+            return pydicom.dcmread(handle)  # reads everything (no deferred values) before the file closes
+        except pydicom.errors.InvalidDicomError as error:
+            handle.seek(0)
+            try:
+                ds = pydicom.dcmread(handle, force=True)
+                ok = "SOPClassUID" in ds and "SOPInstanceUID" in ds
+            except Exception:  # noqa: BLE001 - not a data set either
+                ok = False
+            if not ok:
+                raise DICOMTeachError("not a DICOM file: no 'DICM' prefix, and no data set with SOP Class "
+                                      "and SOP Instance UIDs", source) from error
+            return ds
+
+
+def _add_file_meta(ds: Dataset) -> None:
+    """File meta for a data set read without one, so that the copy is a proper DICOM file."""
+    implicit, little = ds.original_encoding
+    if implicit:
+        syntax = pydicom.uid.ImplicitVRLittleEndian
+    else:
+        syntax = pydicom.uid.ExplicitVRLittleEndian if little is not False else pydicom.uid.ExplicitVRBigEndian
+    meta = pydicom.dataset.FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = syntax
+    ds.file_meta = meta
+    ds.preamble = b"\0" * 128
+
+
+def _read_and_deidentify(source: Path, uids: UIDMap) -> tuple[Dataset, list[Change]]:
+    """Read ``source`` (read-only) and de-identify it in memory; DICOMTeachError says why it cannot be."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's value warnings: the report says what matters
+        try:
+            ds = _read(source)
+        except DICOMTeachError:
+            raise
+        except Exception as error:  # noqa: BLE001 - truncated or damaged bytes surface as many error types
+            raise DICOMTeachError(f"cannot read it: {type(error).__name__}: {error}", source) from error
+        if "SOPInstanceUID" not in ds:
+            raise DICOMTeachError("no SOPInstanceUID: not a composite instance (a DICOMDIR?)", source)
+        if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+            _add_file_meta(ds)
+        try:
+            return ds, deidentify_dataset(ds, uids)
+        except Exception as error:  # noqa: BLE001 - values are converted lazily: damage shows up here
+            raise DICOMTeachError(f"cannot de-identify its data set: {type(error).__name__}: {error}",
+                                  source) from error
+
+
 def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) -> DeidentifyReport:
     """Write de-identified copies of ``inputs`` (files or folders) under ``output_dir``.
 
@@ -270,25 +325,20 @@ def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) ->
     taken: set[Path] = set()
     for source, relative in _collect_inputs(inputs):
         try:
-            with open(source, "rb") as handle:  # read-only: the source is never written
-                ds = pydicom.dcmread(handle)  # reads everything (no deferred values) before the file closes
-        except pydicom.errors.InvalidDicomError as error:
-            report.skipped.append(SkippedFile(source, f"not a DICOM file ({error})"))
+            ds, changes = _read_and_deidentify(source, uids)
+        except DICOMTeachError as error:
+            report.skipped.append(SkippedFile(source, error.reason))
             continue
-        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
-            report.skipped.append(SkippedFile(source, f"cannot read it: {error}"))
-            continue
-        if "SOPInstanceUID" not in ds:
-            report.skipped.append(SkippedFile(source, "no SOPInstanceUID: not a composite instance (DICOMDIR?)"))
-            continue
-        changes = deidentify_dataset(ds, uids)
         target = _unique(output_dir / relative, taken)
         if target.resolve() in input_files:  # belt and braces: never overwrite an input
             raise DICOMTeachError("refusing to overwrite an input file", target)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            ds.save_as(target)
-        except (OSError, ValueError, TypeError) as error:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds.save_as(target)
+        except Exception as error:  # noqa: BLE001 - any value pydicom cannot encode: skip the file, say why
+            target.unlink(missing_ok=True)
             report.skipped.append(SkippedFile(source, f"cannot write the de-identified copy: {error}"))
             continue
         report.files.append(DeidentifiedFile(source, target, changes))
