@@ -211,6 +211,7 @@ def build() -> dict[str, Any]:
     used_tags = {f"{rule[0]:08x}" for module in modules.values() for rule in _all_nodes(module[1])}
     dictionary = {tag: facts[tag] for tag in sorted(used_tags)}
 
+    shared_trees, shared_items = share_repeated_items(modules)
     return {
         "format": FORMAT_VERSION,
         "sources": {
@@ -222,9 +223,10 @@ def build() -> dict[str, Any]:
         "dictionary": dictionary,
         "sop_classes": sop_classes,
         "iods": iods,
-        # Each module's attribute tree is stored as JSON text, decoded only when asked for.
-        "modules": {module_id: [name, json.dumps(tree, separators=(",", ":"))]
-                    for module_id, (name, tree) in modules.items()},
+        # Each module's attribute tree is stored as JSON text, decoded only when asked for; item lists
+        # that recur (expanded macros such as the Code Sequence Macro) are stored once in "shared_items".
+        "modules": {module_id: [name, _text(tree)] for module_id, (name, tree) in shared_trees.items()},
+        "shared_items": shared_items,
         "profile": profile,
         "private_profile": private_profile,
     }
@@ -249,6 +251,48 @@ def functional_group_macros(tree, ie, olds, fg_usage, macro_of_sequence, macro_n
         macros.append([macro_id, ie, usage, condition if usage == "C" else ""])
         modules.setdefault(macro_id, [name, [node]])
     return macros
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def share_repeated_items(modules: dict[str, list]) -> tuple[dict[str, list], list[str]]:
+    """Replace every item list that occurs more than once by an index into a shared list (of JSON texts).
+
+    A node is then [tag, type], [tag, type, [children...]] or [tag, type, shared_index].
+    """
+    counts: dict[str, int] = defaultdict(int)
+
+    def count(tree: list) -> None:
+        for node in tree:
+            if len(node) > 2:
+                counts[_text(node[2])] += 1
+                count(node[2])
+
+    for _, tree in modules.values():
+        count(tree)
+    shared: list[str] = []
+    index_of: dict[str, int] = {}
+
+    def compact(tree: list) -> list:
+        out = []
+        for node in tree:
+            if len(node) <= 2:
+                out.append(node)
+                continue
+            key = _text(node[2])
+            if counts[key] < 2:
+                out.append([node[0], node[1], compact(node[2])])
+                continue
+            if key not in index_of:
+                index_of[key] = len(shared)
+                shared.append("")
+                shared[index_of[key]] = _text(compact(node[2]))
+            out.append([node[0], node[1], index_of[key]])
+        return out
+
+    return {module_id: [name, compact(tree)] for module_id, (name, tree) in modules.items()}, shared
 
 
 def _keyword(tag: int) -> str:

@@ -28,7 +28,7 @@ from .model import (
 )
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "standard_tables.json.gz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Attribute types are stored as an index into this tuple (keeps the module trees free of quotes).
 ATTRIBUTE_TYPES = ("", "1", "1C", "2", "2C", "3")
 INNOLITICS_BASE = "https://dicom.innolitics.com/ciods"
@@ -56,6 +56,8 @@ class StandardTables:
         self._sop_rows = {row[0]: row for row in data["sop_classes"]}
         self._iod_rows = {row[0]: row for row in data["iods"]}
         self._module_rows: dict[str, list] = data["modules"]
+        self._shared_item_texts: list[str] = data["shared_items"]
+        self._shared_items: dict[int, tuple[AttributeRule, ...]] = {}
         self._profile_rows: list[list] = data["profile"]
         self._private_profile_row: list | None = data.get("private_profile")
         self._sop_classes: dict[str, SOPClassEntry] = {}
@@ -171,9 +173,21 @@ class StandardTables:
     def _rule(self, node: list) -> AttributeRule:
         tag = node[0]
         name, keyword, vr, vm, retired, repeating = self._dictionary[f"{tag:08x}"]
-        items = tuple(self._rule(child) for child in node[2]) if len(node) > 2 else ()
+        if len(node) < 3:
+            items: tuple[AttributeRule, ...] = ()
+        elif isinstance(node[2], int):  # an item list many sequences share (an expanded macro)
+            items = self._shared(node[2])
+        else:
+            items = tuple(self._rule(child) for child in node[2])
         return AttributeRule(tag=tag, keyword=keyword, name=name, type=ATTRIBUTE_TYPES[node[1]], vr=vr, vm=vm,
                              retired=bool(retired), items=items, repeating=bool(repeating))
+
+    def _shared(self, index: int) -> tuple[AttributeRule, ...]:
+        items = self._shared_items.get(index)
+        if items is None:
+            items = tuple(self._rule(child) for child in json.loads(self._shared_item_texts[index]))
+            self._shared_items[index] = items
+        return items
 
     def dictionary_entry(self, tag: int) -> tuple[str, str, str, str, bool] | None:
         """(name, keyword, VR, VM, retired) of a tag some module uses, else None."""
