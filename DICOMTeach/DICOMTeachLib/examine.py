@@ -15,11 +15,13 @@ from typing import Any
 
 import pydicom
 
+from . import pixel_data
 from .errors import DICOMTeachError
 from .loadable import Loadable
 
 #: Examiners as "module:function"; each takes {path: header dataset} and returns loadables.
 EXAMINERS: list[str] = [
+    ".volumes.examine:examine_scalar_volumes",
     ".seg.examine:examine_segmentations",
     ".sr.examine:examine_structured_reports",
 ]
@@ -35,9 +37,16 @@ class ExamineResult:
 
 
 def read_header(path: str) -> pydicom.Dataset:
-    """The header of one file (up to pixel data), or DICOMTeachError naming the reason."""
+    """The header of one file (up to pixel data), or DICOMTeachError naming the reason.
+
+    Where the pixel data starts (and whether the file holds all of it) is kept
+    on the dataset, see :mod:`.pixel_data`; the pixels themselves are not read.
+    """
     try:
-        return pydicom.dcmread(path, stop_before_pixels=True)
+        with open(path, "rb") as fp:
+            dataset = pydicom.dcmread(fp, stop_before_pixels=True)
+            setattr(dataset, pixel_data.ATTRIBUTE, pixel_data.probe_after_header(fp, dataset))
+        return dataset
     except pydicom.errors.InvalidDicomError as error:
         raise DICOMTeachError(f"not a DICOM file ({error})", path) from error
     except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:

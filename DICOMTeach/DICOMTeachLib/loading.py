@@ -16,6 +16,7 @@ from .loadable import Loadable, LoadableKind, LoadResult
 
 #: kind -> "module:function" of its builder.
 BUILDERS: dict[LoadableKind, str] = {
+    LoadableKind.SCALAR_VOLUME: ".volumes.builder:build_scalar_volume",
     LoadableKind.SEGMENTATION: ".seg.builder:load_segmentation",
 }
 

@@ -19,6 +19,8 @@ from ..errors import DICOMTeachError
 # Order shown by --help.
 SUBCOMMANDS = [
     "tour",
+    "index",
+    "load",
     "deidentify",
     "mandatory",
     "diagram",

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-import pydicom
-
 from ..testdata import pydicom_ct_series, pydicom_test_file
 
 
@@ -25,22 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def step_patient_study_series() -> None:
     """The information model: every file names its patient, study and series by UID."""
+    from ..index import index_paths
+    from .index import tree_lines
+
     print("1. Patient -> Study -> Series -> Instance")
-    print("   Every DICOM file carries the UIDs that place it in the real world model.")
-    files = [*pydicom_ct_series(), pydicom_test_file("MR_small.dcm")]
-    tree: dict[str, dict[str, dict[str, list[str]]]] = {}
-    for path in files:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-        patient = f"{ds.get('PatientName', '')} (ID {ds.get('PatientID', '')})"
-        study = f"Study {ds.get('StudyInstanceUID', '')}"
-        series = f"Series {ds.get('SeriesNumber', '')} {ds.get('Modality', '')} {ds.get('SeriesInstanceUID', '')}"
-        tree.setdefault(patient, {}).setdefault(study, {}).setdefault(series, []).append(path.name)
-    for patient, studies in tree.items():
-        print(f"   Patient {patient}")
-        for study, series_map in studies.items():
-            print(f"     {study}")
-            for series, instances in series_map.items():
-                print(f"       {series}: {len(instances)} instance(s)")
+    print("   Every DICOM file carries the UIDs that place it in the real world model;")
+    print("   the index reads only the headers (`dicomteach index PATH`).")
+    index = index_paths([*pydicom_ct_series(), pydicom_test_file("MR_small.dcm")])
+    for line in tree_lines(index):
+        print(f"   {line}")
     print()
 
 

@@ -1,0 +1,91 @@
+"""Build a scalar (or RGB vector) volume node from an examined plan, as Slicer's scalar plugin would.
+
+The voxels go straight into the vtkImageData's own buffer (no second copy of
+the volume); the geometry is the plan's IJK-to-RAS. Then what
+DICOMScalarVolumePlugin adds after its archetype read: window/level presets
+from the data, the display node, the
+``DICOM.instanceUIDs`` attribute and the subject hierarchy items.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import LoadError
+from ..hierarchy import add_series_to_hierarchy
+from ..loadable import Loadable, LoadResult
+from .pixels import Progress, fill_voxels
+from .plan import VolumePlan
+
+INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
+
+
+def _vtk_matrix(matrix: np.ndarray) -> Any:
+    import vtk
+
+    result = vtk.vtkMatrix4x4()
+    for row in range(4):
+        for column in range(4):
+            result.SetElement(row, column, float(matrix[row, column]))
+    return result
+
+
+def _allocate(plan: VolumePlan, components: int) -> tuple[Any, np.ndarray]:
+    """A vtkImageData and a numpy view of its scalars shaped (slices, rows, columns[, components])."""
+    import vtk
+    from vtkmodules.util import numpy_support
+
+    columns, rows, slices = plan.dimensions
+    image = vtk.vtkImageData()
+    image.SetDimensions(columns, rows, slices)
+    vtk_type = numpy_support.get_vtk_array_type(np.dtype(plan.voxel_type))
+    try:
+        image.AllocateScalars(vtk_type, components)
+    except MemoryError as error:
+        raise LoadError(f"not enough memory for a {columns}x{rows}x{slices} volume") from error
+    scalars = image.GetPointData().GetScalars()
+    if scalars is None or scalars.GetNumberOfTuples() != columns * rows * slices:
+        raise LoadError(f"not enough memory for a {columns}x{rows}x{slices} volume")
+    view = numpy_support.vtk_to_numpy(scalars)
+    shape = (slices, rows, columns) + ((components,) if components > 1 else ())
+    return image, view.reshape(shape)
+
+
+def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | None = None) -> LoadResult:
+    """Load a scalar volume loadable into ``scene``; LoadError names the files when it cannot."""
+    plan: VolumePlan = loadable.plan
+    if not isinstance(plan, VolumePlan):
+        raise LoadError("this loadable was not made by the scalar volume examiner", loadable.name)
+    if plan.refuse:
+        raise LoadError(f"not loaded: {plan.refuse}", loadable.name)
+    colour = plan.pixel_format.samples_per_pixel > 1 or plan.pixel_format.photometric.startswith("PALETTE")
+    components = 3 if colour else 1
+    image, voxels = _allocate(plan, components)
+    fill_voxels(plan, voxels, progress)
+
+    class_name = "vtkMRMLVectorVolumeNode" if colour else "vtkMRMLScalarVolumeNode"
+    node = scene.AddNewNodeByClass(class_name, loadable.name)
+    node.SetIJKToRASMatrix(_vtk_matrix(plan.ijk_to_ras))
+    node.SetAndObserveImageData(image)
+    node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
+    node.CreateDefaultDisplayNodes()
+    display = node.GetDisplayNode()
+    messages = []
+    if not colour and display is not None:
+        # MONOCHROME1 voxels were inverted while reading, so plain grey shows them right.
+        display.SetAndObserveColorNodeID("vtkMRMLColorTableNodeGrey")
+        if plan.window_presets:
+            for center, width in plan.window_presets:
+                display.AddWindowLevelPreset(width, center)
+            display.SetAutoWindowLevel(False)
+            center, width = plan.window_presets[0]
+            display.SetWindowLevel(width, center)
+        else:
+            display.SetAutoWindowLevel(True)
+            messages.append("no window/level in the data: automatic window/level")
+    add_series_to_hierarchy(scene, node, plan.identity, loadable.referenced_instance_uids)
+    if progress is not None:
+        progress(1.0, f"loaded {loadable.name}")
+    return LoadResult(nodes=[node], messages=messages)

@@ -1,0 +1,546 @@
+"""Examine image files as scalar volumes, the way Slicer's DICOMScalarVolumePlugin does, and say more.
+
+Slicer offers every series as one "all files" loadable plus one loadable per
+value of each tag that splits it (SeriesInstanceUID, AcquisitionNumber,
+ImageOrientationPatient, DiffusionGradientOrientation); it prefers the split
+ones only when the whole series has a problem and the parts have none. We do
+the same, also set localizers (ImageType LOCALIZER) apart, recognise 4D
+acquisitions (repeated positions told apart by a temporal attribute: one
+volume per time point instead of one distorted stack), read the per-frame
+geometry of enhanced multi-frame files, and name every problem we see (every
+uneven gap, the files involved) instead of only the first one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..hierarchy import SeriesIdentity
+from ..loadable import Loadable, LoadableKind
+from ..pixel_data import PixelDataInfo, pixel_data_info, probe_file
+from . import geometry
+from .plan import FrameRef, PixelFormat, VolumePlan
+
+CONFIDENCE = 0.5
+CONFIDENCE_ALTERNATIVE = 0.45
+CONFIDENCE_UNLOADABLE = 0.2
+
+REASON_PREFERRED = ("0.5, as Slicer's scalar volume plugin gives any image series with pixel data: "
+                    "plugins that understand the data better (SEG, SR: 0.95) win when they apply")
+REASON_ALTERNATIVE = ("0.45: an alternative to the preferred loadable of this series; Slicer caps "
+                      "alternatives below 0.5 so that only the preferred one is selected")
+REASON_NO_PIXELS = "0.2: no file of this series holds pixel data, there is nothing to load"
+REASON_REFUSED = "0.2: the images cannot be stacked into one volume (see the warnings)"
+
+#: SOP classes that have Rows/Columns but are not images for a scalar volume.
+EXCLUDED_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "Segmentation",
+    "1.2.840.10008.5.1.4.1.1.66.7": "Label Map Segmentation",
+    "1.2.840.10008.5.1.4.1.1.77.1.6": "VL Whole Slide Microscopy Image (tiled, not a volume)",
+    "1.2.840.10008.5.1.4.1.1.481.2": "RT Dose",
+}
+EXCLUDED_SOP_PREFIXES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.11.",
+                         "1.2.840.10008.5.1.4.1.1.9.", "1.2.840.10008.5.1.4.1.1.104.")
+
+#: split tags in Slicer's order; the first three are numbered, not shown, in the name (their values are long)
+SPLIT_TAGS = ("SeriesInstanceUID", "AcquisitionNumber", "ImageOrientationPatient", "DiffusionGradientOrientation")
+ENUMERATED_TAGS = {"SeriesInstanceUID", "ImageOrientationPatient", "DiffusionGradientOrientation"}
+TEMPORAL_TAGS = ("TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime")
+
+MAX_NAMED = 6
+
+
+def _named(paths: Sequence[str]) -> str:
+    """A few file names for a message ("a, b, c and 4 more")."""
+    import os
+
+    names = [os.path.basename(p) for p in paths[:MAX_NAMED]]
+    more = len(paths) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _text(ds: Any, keyword: str) -> str:
+    value = ds.get(keyword, None)
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _floats(value: Any, count: int) -> tuple[float, ...] | None:
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return numbers if len(numbers) == count and all(np.isfinite(numbers)) else None
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if np.isfinite(number) else default
+
+
+def is_image(ds: Any) -> bool:
+    """Has the attributes of an image and is not a SEG, SR, presentation state, waveform or document."""
+    sop_class = str(ds.get("SOPClassUID", ""))
+    if sop_class in EXCLUDED_SOP_CLASSES or sop_class.startswith(EXCLUDED_SOP_PREFIXES):
+        return False
+    return "Rows" in ds and "Columns" in ds
+
+
+def series_name(ds: Any) -> str:
+    """Slicer's default node name: "<SeriesNumber>: <SeriesDescription>"."""
+    description = _text(ds, "SeriesDescription") or "Unnamed Series"
+    number = _text(ds, "SeriesNumber")
+    return f"{number}: {description}" if number else description
+
+
+# --- frames of a file --------------------------------------------------------------------------
+
+
+def _item(sequence_owner: Any, keyword: str) -> Any:
+    sequence = sequence_owner.get(keyword) if sequence_owner is not None else None
+    return sequence[0] if sequence else None
+
+
+def _functional(shared: Any, per_frame: Any, keyword: str) -> Any:
+    """A functional group macro item: per-frame first, then shared."""
+    return _item(per_frame, keyword) or _item(shared, keyword)
+
+
+def frames_of(path: str, ds: Any) -> tuple[list[FrameRef], list[str]]:
+    """The 2D frames one file contributes, and warnings about their geometry."""
+    warnings: list[str] = []
+    rows, columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    count = int(_number(ds.get("NumberOfFrames", 1), 1) or 1)
+    uid = _text(ds, "SOPInstanceUID")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if per_frame is not None:
+        shared = _item(ds, "SharedFunctionalGroupsSequence")
+        frames = []
+        for index in range(count):
+            item = per_frame[index] if index < len(per_frame) else None
+            position = _functional(shared, item, "PlanePositionSequence")
+            orientation = _functional(shared, item, "PlaneOrientationSequence")
+            measures = _functional(shared, item, "PixelMeasuresSequence")
+            transform = _functional(shared, item, "PixelValueTransformationSequence")
+            content = _item(item, "FrameContentSequence")
+            temporal = ""
+            if content is not None and "TemporalPositionIndex" in content:
+                temporal = str(content.TemporalPositionIndex)
+            frames.append(FrameRef(
+                path=path, frame=index,
+                position=_floats(position.get("ImagePositionPatient"), 3) if position is not None else None,
+                orientation=_floats(orientation.get("ImageOrientationPatient"), 6) if orientation is not None else None,
+                pixel_spacing=_floats(measures.get("PixelSpacing"), 2) if measures is not None else None,
+                rows=rows, columns=columns,
+                slope=_number(transform.get("RescaleSlope"), 1.0) if transform is not None else 1.0,
+                intercept=_number(transform.get("RescaleIntercept"), 0.0) if transform is not None else 0.0,
+                sop_instance_uid=uid, temporal=temporal,
+            ))
+        return frames, warnings
+
+    position = _floats(ds.get("ImagePositionPatient"), 3)
+    orientation = _floats(ds.get("ImageOrientationPatient"), 6)
+    spacing = _floats(ds.get("PixelSpacing"), 2) or _floats(ds.get("ImagerPixelSpacing"), 2)
+    slope = _number(ds.get("RescaleSlope"), 1.0)
+    intercept = _number(ds.get("RescaleIntercept"), 0.0)
+    if count == 1:
+        return [FrameRef(path, 0, position, orientation, spacing, rows, columns, slope, intercept, uid)], warnings
+    # A multi-frame file without per-frame geometry: frames follow each other along the normal.
+    step = _number(ds.get("SpacingBetweenSlices"), 0.0) or _number(ds.get("SliceThickness"), 0.0)
+    frames = []
+    for index in range(count):
+        frame_position = None
+        if position is not None and orientation is not None and step:
+            frame_position = tuple(np.asarray(position) + index * step * geometry.slice_normal(orientation))
+        frames.append(FrameRef(path, index, frame_position, orientation, spacing, rows, columns, slope, intercept, uid))
+    warnings.append(f"{_named([path])} has {count} frames but no per-frame geometry"
+                    + (f": frames placed {step:g} mm apart along the normal (SpacingBetweenSlices/SliceThickness)"
+                       if frame_position is not None else ": frames are stacked in file order"))
+    return frames, warnings
+
+
+# --- checks of one stack -----------------------------------------------------------------------
+
+
+def _describe_frame(frame: FrameRef, multiframe: bool) -> str:
+    import os
+
+    return f"frame {frame.frame + 1}" if multiframe else os.path.basename(frame.path)
+
+
+def _check_stack(frames: list[FrameRef]) -> tuple[list[FrameRef], list[str], list[str], str, geometry.SpacingReport | None]:
+    """Sort a stack and check it: (sorted frames, warnings, notes, refuse reason, spacing report)."""
+    warnings: list[str] = []
+    refuse = ""
+    multiframe = len({f.path for f in frames}) == 1 and len(frames) > 1
+    unit = "frames" if multiframe else "files"
+
+    sizes = Counter((f.rows, f.columns) for f in frames)
+    if len(sizes) > 1:
+        usual = sizes.most_common(1)[0][0]
+        odd = [f.path for f in frames if (f.rows, f.columns) != usual]
+        detail = ", ".join(f"{c}x{r} ({n} {unit})" for (r, c), n in sizes.most_common())
+        warnings.append(f"image sizes differ (columns x rows: {detail}); differing: {_named(odd)}")
+        refuse = f"the images have different sizes ({detail}): they cannot form one volume; differing: {_named(odd)}"
+
+    spacings = Counter(f.pixel_spacing for f in frames if f.pixel_spacing is not None)
+    if len(spacings) > 1:
+        usual = spacings.most_common(1)[0][0]
+        odd = [_describe_frame(f, multiframe) for f in frames if f.pixel_spacing not in (usual, None)]
+        warnings.append(f"pixel spacing differs between {unit} ({', '.join(str(list(s)) for s in spacings)}); "
+                        f"differing: {_named(odd)}")
+
+    missing = [f for f in frames if f.position is None or f.orientation is None]
+    if missing:
+        warnings.append(f"image geometry (ImagePositionPatient/ImageOrientationPatient) is missing in "
+                        f"{len(missing)} of {len(frames)} {unit} ({_named([_describe_frame(f, multiframe) for f in missing])}): "
+                        "slices are kept in file order and the geometry may be wrong")
+        if not any(f.pixel_spacing for f in frames):
+            warnings.append("pixel spacing is missing: 1 mm assumed")
+        return frames, warnings, [], refuse, None
+
+    orientation = frames[0].orientation
+    problem = geometry.orientation_problem(orientation)
+    if problem:
+        warnings.append(f"ImageOrientationPatient is not usable as it is: {problem}")
+    differing = [f for f in frames if not geometry.same_orientation(f.orientation, orientation)]
+    if differing:
+        warnings.append(f"image orientation differs between {unit} "
+                        f"({_named([_describe_frame(f, multiframe) for f in differing])} differ from the first)")
+
+    order, distances = geometry.sort_along_normal([f.position for f in frames], orientation)
+    frames = [frames[i] for i in order]
+    report = geometry.analyse_spacing(distances)
+    if report.duplicates:
+        pairs = [f"{_describe_frame(frames[a], multiframe)} = {_describe_frame(frames[b], multiframe)}"
+                 for a, b in report.duplicates]
+        warnings.append(f"{len(report.duplicates)} slice position(s) occur more than once ({_named(pairs)})")
+        refuse = refuse or ("slices share positions: stacking them would make a distorted volume; "
+                            f"duplicates: {_named(pairs)}")
+    if report.uneven:
+        gaps = [f"{gap:.4g} mm after {_describe_frame(frames[i], multiframe)}" for i, gap in report.uneven]
+        listed = "; ".join(gaps[:20]) + (f"; and {len(gaps) - 20} more" if len(gaps) > 20 else "")
+        warnings.append(f"slices are not equally spaced: the usual gap is {report.usual_gap:.4g} mm, "
+                        f"{len(report.uneven)} gap(s) differ: {listed}")
+    if report.missing_slices:
+        warnings.append(f"about {report.missing_slices} slice(s) appear to be missing (gaps that are whole "
+                        "multiples of the usual spacing)")
+    angle = geometry.shear_angle([f.position for f in frames], orientation)
+    if angle > 0.01 and len(frames) > 1:
+        warnings.append(f"the stack is sheared: slices move {angle:.2f} degrees off the slice normal "
+                        "(gantry tilt?); the volume keeps each slice at its position, so its axes are not orthogonal")
+    return frames, warnings, [], refuse, report
+
+
+# --- 4D ------------------------------------------------------------------------------------------
+
+
+def _split_time_points(frames: list[FrameRef], headers: Mapping[str, Any]) -> tuple[str, list[tuple[str, list[FrameRef]]]]:
+    """When positions repeat, the temporal attribute and the frames of each time point ("" and [] if none)."""
+    if len(frames) < 2 or any(f.position is None or f.orientation is None for f in frames):
+        return "", []
+    normal = geometry.slice_normal(frames[0].orientation)
+    keys = [round(float(np.asarray(f.position) @ normal) / geometry.DUPLICATE_TOLERANCE) for f in frames]
+    per_position = Counter(keys)
+    repeats = set(per_position.values())
+    if len(repeats) != 1 or repeats == {1}:
+        return "", []
+    (count,) = repeats
+
+    candidates: list[tuple[str, list[str]]] = []
+    if any(f.temporal for f in frames):
+        candidates.append(("TemporalPositionIndex", [f.temporal for f in frames]))
+    for keyword in TEMPORAL_TAGS:
+        values = [_text(headers[f.path], keyword) if f.frame == 0 or "PerFrameFunctionalGroupsSequence" not in
+                  headers[f.path] else "" for f in frames]
+        candidates.append((keyword, values))
+    for keyword, values in candidates:
+        if any(not v for v in values):
+            continue
+        distinct = sorted(set(values), key=lambda v: _number(v, 0.0))
+        if len(distinct) != count:
+            continue
+        groups = [[f for f, v in zip(frames, values, strict=True) if v == value] for value in distinct]
+        if all(len({k for k, v in zip(keys, values, strict=True) if v == value}) == len(per_position)
+               for value in distinct):
+            return keyword, list(zip(distinct, groups, strict=True))
+    return "", []
+
+
+# --- the examiner --------------------------------------------------------------------------------
+
+
+def _voxel_type(pixel_format: PixelFormat, frames: list[FrameRef]) -> tuple[str, list[str]]:
+    """The voxel type after rescale, as ITK/GDCM (Slicer's reader) would pick it, and notes."""
+    notes = []
+    if pixel_format.samples_per_pixel > 1 or pixel_format.photometric.startswith("PALETTE"):
+        return "uint8" if pixel_format.bits_allocated <= 8 else "uint16", notes
+    rescales = {(f.slope, f.intercept) for f in frames}
+    signed = pixel_format.pixel_representation == 1
+    native = f"{'int' if signed else 'uint'}{8 if pixel_format.bits_allocated <= 8 else 16 if pixel_format.bits_allocated <= 16 else 32}"
+    if len(rescales) > 1:
+        notes.append(f"rescale slope/intercept differ between slices ({len(rescales)} pairs): voxels are floating point")
+        return "float64", notes
+    ((slope, intercept),) = rescales
+    if slope == 1.0 and intercept == 0.0:
+        return native, notes
+    if slope != int(slope) or intercept != int(intercept):
+        return "float64", notes
+    bits = pixel_format.bits_stored or pixel_format.bits_allocated
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
+    low, high = sorted((low * slope + intercept, high * slope + intercept))
+    for name in (("uint8", "uint16", "uint32") if low >= 0 else ("int8", "int16", "int32")):
+        info = np.iinfo(name)
+        if info.min <= low and high <= info.max:
+            return name, notes
+    return "float64", notes
+
+
+def _window_presets(ds: Any) -> list[tuple[float, float]]:
+    """WindowCenter/WindowWidth pairs (header or the frame VOI LUT of a multi-frame file)."""
+    source = ds
+    if "WindowCenter" not in ds:
+        shared = _item(ds, "SharedFunctionalGroupsSequence")
+        per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+        source = _functional(shared, per_frame[0] if per_frame else None, "FrameVOILUTSequence")
+        if source is None:
+            return []
+    centers, widths = source.get("WindowCenter"), source.get("WindowWidth")
+    if centers is None or widths is None:
+        return []
+    centers = list(centers) if type(centers).__name__ == "MultiValue" else [centers]
+    widths = list(widths) if type(widths).__name__ == "MultiValue" else [widths]
+    presets = []
+    for center, width in zip(centers, widths, strict=False):
+        center, width = _number(center, np.nan), _number(width, np.nan)
+        if np.isfinite(center) and np.isfinite(width) and width > 0:
+            presets.append((center, width))
+    return presets
+
+
+def _decoder_problem(transfer_syntax: str) -> str:
+    """Why pixel data in this transfer syntax cannot be decoded here ("" when it can)."""
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
+    uid = UID(transfer_syntax)
+    if not uid.is_compressed:
+        return ""
+    try:
+        decoder = get_decoder(uid)
+    except NotImplementedError:
+        return f"pydicom has no decoder at all for {uid.name}"
+    if not decoder.is_available:
+        missing = decoder.missing_dependencies
+        return f"no decoder for {uid.name} is installed ({'; '.join(missing) or 'install pylibjpeg or python-gdcm'})"
+    return ""
+
+
+def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any], *, preferred: bool,
+                    extra_warnings: Sequence[str] = (), extra_notes: Sequence[str] = ()) -> Loadable:
+    sorted_frames, warnings, notes, refuse, report = _check_stack(frames)
+    files = list(dict.fromkeys(f.path for f in sorted_frames))
+    first = headers[files[0]]
+    identity = SeriesIdentity.from_dataset(first, [_text(headers[p], "SOPInstanceUID") for p in files])
+    warnings = list(extra_warnings) + warnings
+    notes = list(extra_notes) + notes
+
+    info: dict[str, PixelDataInfo] = {}
+    syntaxes: dict[str, str] = {}
+    no_pixels, truncated = [], []
+    for path in files:
+        ds = headers[path]
+        found = pixel_data_info(ds)
+        if found is None:
+            try:
+                found = probe_file(path)
+            except Exception:  # noqa: BLE001 - an unreadable file is reported below
+                found = PixelDataInfo(False)
+        info[path] = found
+        meta = getattr(ds, "file_meta", None)
+        syntaxes[path] = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+        if not found.present:
+            no_pixels.append(path)
+        elif found.truncated:
+            truncated.append(path)
+    if no_pixels:
+        warnings.append(f"{len(no_pixels)} file(s) hold no pixel data: {_named(no_pixels)}")
+    if truncated:
+        details = [f"{_named([p])} ({info[p].file_size - info[p].offset} of {info[p].length} bytes)" for p in truncated]
+        warnings.append(f"{len(truncated)} file(s) end inside their pixel data (truncated): {'; '.join(details[:MAX_NAMED])}")
+        refuse = refuse or f"truncated pixel data in {_named(truncated)}"
+    for syntax in sorted(set(syntaxes.values())):
+        problem = _decoder_problem(syntax) if syntax else ""
+        if problem:
+            affected = [p for p, s in syntaxes.items() if s == syntax]
+            warnings.append(f"{problem}: cannot read {_named(affected)}")
+            refuse = refuse or problem
+
+    pixel_format = PixelFormat(
+        bits_allocated=int(_number(first.get("BitsAllocated"), 16)),
+        bits_stored=int(_number(first.get("BitsStored"), _number(first.get("BitsAllocated"), 16))),
+        pixel_representation=int(_number(first.get("PixelRepresentation"), 0)),
+        samples_per_pixel=int(_number(first.get("SamplesPerPixel"), 1)),
+        photometric=_text(first, "PhotometricInterpretation") or "MONOCHROME2",
+        planar_configuration=int(_number(first.get("PlanarConfiguration"), 0)),
+    )
+    layouts = {(int(_number(headers[p].get("BitsAllocated"), 16)), int(_number(headers[p].get("SamplesPerPixel"), 1)),
+                _text(headers[p], "PhotometricInterpretation")) for p in files}
+    if len(layouts) > 1:
+        warnings.append(f"pixel layouts differ between files (bits allocated, samples, photometric: {sorted(layouts)})")
+        refuse = refuse or "the files store their pixels differently"
+    if pixel_format.photometric == "MONOCHROME1":
+        notes.append("MONOCHROME1: low values are bright; the voxels are inverted to MONOCHROME2 "
+                     "(maximum + minimum of the stored range - value), as Slicer's reader (GDCM) does")
+    elif pixel_format.photometric.startswith("PALETTE"):
+        notes.append("PALETTE COLOR: the stored indices are mapped through the palette to RGB")
+    elif pixel_format.samples_per_pixel == 3:
+        notes.append(f"colour data ({pixel_format.photometric}): loaded as an RGB vector volume")
+    voxel_type, type_notes = _voxel_type(pixel_format, sorted_frames)
+    notes += type_notes
+
+    # Geometry of the stack, as vtkITK's archetype reader computes it.
+    spacing2 = next((f.pixel_spacing for f in sorted_frames if f.pixel_spacing), None) or (1.0, 1.0)
+    orientation = sorted_frames[0].orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    origin = sorted_frames[0].position or (0.0, 0.0, 0.0)
+    if report is not None and len(sorted_frames) > 1:
+        vector = np.asarray(sorted_frames[-1].position) - np.asarray(sorted_frames[0].position)
+        slice_spacing = float(np.linalg.norm(vector)) / (len(sorted_frames) - 1)
+    else:
+        vector = None
+        # One slice, or no geometry: GDCM (Slicer's reader) takes SpacingBetweenSlices, else 1 mm.
+        slice_spacing = _number(first.get("SpacingBetweenSlices"), 0.0) or 1.0
+    if not slice_spacing:
+        vector, slice_spacing = None, 1.0
+    matrix = geometry.ijk_to_ras(origin, orientation, spacing2, vector, slice_spacing)
+    spacing = (float(spacing2[1]), float(spacing2[0]), float(slice_spacing))
+
+    middle = headers[files[len(files) // 2]]
+    plan = VolumePlan(frames=sorted_frames, ijk_to_ras=matrix, spacing=spacing, pixel_format=pixel_format,
+                      voxel_type=voxel_type, identity=identity, transfer_syntaxes=syntaxes, pixel_data=info,
+                      window_presets=_window_presets(middle), refuse=refuse)
+    if len(no_pixels) == len(files):
+        confidence, reason = CONFIDENCE_UNLOADABLE, REASON_NO_PIXELS
+        plan.refuse = "no file holds pixel data"
+    elif refuse:
+        confidence, reason = CONFIDENCE_UNLOADABLE, REASON_REFUSED
+    elif preferred:
+        confidence, reason = CONFIDENCE, REASON_PREFERRED
+    else:
+        confidence, reason = CONFIDENCE_ALTERNATIVE, REASON_ALTERNATIVE
+    return Loadable(kind=LoadableKind.SCALAR_VOLUME, name=name, files=plan.files, confidence=confidence,
+                    confidence_reason=reason, series_instance_uid=identity.series_instance_uid,
+                    warnings=warnings, notes=notes, selected=preferred and not refuse, plan=plan)
+
+
+def _with_time_points(name: str, frames: list[FrameRef], headers: Mapping[str, Any], preferred: bool,
+                      extra_warnings: Sequence[str] = ()) -> list[Loadable]:
+    """One loadable, or one per time point when the positions repeat with a temporal attribute."""
+    keyword, time_points = _split_time_points(frames, headers)
+    if not time_points:
+        return [_build_loadable(name, frames, headers, preferred=preferred, extra_warnings=extra_warnings)]
+    note = (f"4D acquisition: {len(time_points)} time points of {len(time_points[0][1])} slices, told apart by "
+            f"{keyword}; each time point is its own volume (stacking them would make one distorted volume)")
+    return [_build_loadable(f"{name} - time point {index + 1} ({keyword} {value})", group, headers,
+                            preferred=preferred, extra_warnings=extra_warnings, extra_notes=[note])
+            for index, (value, group) in enumerate(time_points)]
+
+
+def _split_values(paths: Sequence[str], headers: Mapping[str, Any], keyword: str) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        groups[_text(headers[path], keyword)].append(path)
+    return dict(groups)
+
+
+def _examine_series(paths: list[str], headers: Mapping[str, Any]) -> list[Loadable]:
+    first = headers[paths[0]]
+    name = series_name(first)
+    loadables: list[Loadable] = []
+
+    # Each multi-frame file is a volume of its own.
+    multiframe = [p for p in paths if int(_number(headers[p].get("NumberOfFrames", 1), 1) or 1) > 1]
+    for index, path in enumerate(multiframe):
+        frames, warnings = frames_of(path, headers[path])
+        label = name if len(multiframe) == 1 and len(multiframe) == len(paths) else f"{name} - multi-frame {index + 1}"
+        loadables += _with_time_points(label, frames, headers, preferred=True, extra_warnings=warnings)
+    single = [p for p in paths if p not in set(multiframe)]
+    if not single:
+        return loadables
+
+    localizers = [p for p in single if "LOCALIZER" in _text(headers[p], "ImageType").upper()]
+    images = [p for p in single if p not in set(localizers)] or localizers
+    if localizers and images is not localizers:
+        loadables += _with_time_points(f"{name} - localizer", _frames(localizers, headers), headers, preferred=False)
+
+    whole = _with_time_points(name, _frames(images, headers), headers, preferred=True)
+    alternatives: list[tuple[str, list[Loadable]]] = []
+    for keyword in SPLIT_TAGS:
+        groups = _split_values(images, headers, keyword)
+        if len(groups) < 2:
+            continue
+        parts: list[Loadable] = []
+        for number, (value, group) in enumerate(groups.items(), start=1):
+            label = f"{name} - {keyword} {number if keyword in ENUMERATED_TAGS else value}"
+            parts += _with_time_points(label, _frames(group, headers), headers, preferred=False)
+        alternatives.append((keyword, parts))
+
+    # Slicer's preference: the whole series, unless it has warnings and the single way of
+    # splitting it gives parts without any.
+    better: list[Loadable] = []
+    if any(loadable.warnings for loadable in whole) and len(alternatives) == 1:
+        parts = alternatives[0][1]
+        if all(not part.warnings for part in parts):
+            better = parts
+    if better:
+        for loadable in whole:
+            _demote(loadable)
+        for part in better:
+            _promote(part)
+    loadables += whole
+    for _, parts in alternatives:
+        loadables += parts
+    return loadables
+
+
+def _demote(loadable: Loadable) -> None:
+    loadable.selected = False
+    if loadable.confidence > CONFIDENCE_ALTERNATIVE:
+        loadable.confidence, loadable.confidence_reason = CONFIDENCE_ALTERNATIVE, REASON_ALTERNATIVE
+
+
+def _promote(loadable: Loadable) -> None:
+    if loadable.confidence == CONFIDENCE_ALTERNATIVE:
+        loadable.selected = True
+        loadable.confidence = CONFIDENCE
+        loadable.confidence_reason = (REASON_PREFERRED + "; preferred over the whole series because the whole "
+                                      "series has warnings and this split has none")
+
+
+def _frames(paths: Sequence[str], headers: Mapping[str, Any]) -> list[FrameRef]:
+    frames: list[FrameRef] = []
+    for path in paths:
+        frames += frames_of(path, headers[path])[0]
+    return frames
+
+
+def examine_scalar_volumes(headers: Mapping[str, Any]) -> list[Loadable]:
+    """The scalar volume loadables of the image files among ``headers`` ({path: header dataset})."""
+    series: dict[str, list[str]] = defaultdict(list)
+    for path, ds in headers.items():
+        if is_image(ds):
+            series[_text(ds, "SeriesInstanceUID")].append(path)
+    loadables: list[Loadable] = []
+    for paths in series.values():
+        loadables += _examine_series(sorted(paths), headers)
+    return loadables

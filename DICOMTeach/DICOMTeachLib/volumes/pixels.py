@@ -1,0 +1,149 @@
+"""Fill a volume's voxel array from the files of a plan, slice by slice.
+
+Uncompressed little-endian slices are read straight from the file into one
+reusable slice buffer (or directly into the volume when no rescale or bit
+masking is needed), so the only large allocation is the volume itself.
+Everything else (compressed, big endian, colour) goes through pydicom's pixel
+handlers (pylibjpeg, gdcm, ...), one file at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import LoadError
+from .plan import FrameRef, PixelFormat, VolumePlan
+
+_RAW_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}  # implicit / explicit VR little endian
+
+Progress = Callable[[float, str], None]
+
+
+def stored_dtype(pixel_format: PixelFormat) -> np.dtype:
+    signed = pixel_format.pixel_representation == 1
+    kind = "i" if signed else "u"
+    return np.dtype(f"<{kind}{max(1, pixel_format.bits_allocated // 8)}")
+
+
+def _fix_bits(raw: np.ndarray, pixel_format: PixelFormat) -> np.ndarray:
+    """Keep only the stored bits (sign-extended when signed), as GDCM and pydicom do."""
+    stored, allocated = pixel_format.bits_stored, pixel_format.bits_allocated
+    if not stored or stored >= allocated:
+        return raw
+    shift = allocated - stored
+    if pixel_format.pixel_representation == 1:
+        raw <<= shift
+        raw >>= shift
+    else:
+        raw &= (1 << stored) - 1
+    return raw
+
+
+def _invert_monochrome1(raw: np.ndarray, pixel_format: PixelFormat) -> np.ndarray:
+    """MONOCHROME1 -> MONOCHROME2 as GDCM does: (max + min of the stored range) - value."""
+    bits = pixel_format.bits_stored or pixel_format.bits_allocated
+    if pixel_format.pixel_representation == 1:
+        low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    else:
+        low, high = 0, (1 << bits) - 1
+    return (np.int64(high + low) - raw.astype(np.int64)).astype(raw.dtype)
+
+
+def _store(target: np.ndarray, raw: np.ndarray, frame: FrameRef, pixel_format: PixelFormat | None = None) -> None:
+    """target = raw * slope + intercept, without a temporary of the target's size."""
+    if pixel_format is not None and pixel_format.photometric == "MONOCHROME1":
+        raw = _invert_monochrome1(raw, pixel_format)
+    if frame.slope == 1.0 and frame.intercept == 0.0:
+        np.copyto(target, raw, casting="unsafe")
+        return
+    if target.dtype.kind == "f":
+        np.multiply(raw, frame.slope, out=target, casting="unsafe")
+        target += frame.intercept
+    else:
+        np.copyto(target, raw, casting="unsafe")
+        if frame.slope != 1.0:
+            target *= int(frame.slope)
+        if frame.intercept:
+            target += int(frame.intercept)
+
+
+def _read_raw_slice(path: str, offset: int, buffer: np.ndarray) -> None:
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        if fp.readinto(memoryview(buffer).cast("B")) != buffer.nbytes:
+            raise LoadError("the file ends inside its pixel data", path)
+
+
+def _decoded(path: str, plan: VolumePlan) -> np.ndarray:
+    """All frames of a file as (frames, rows, columns[, samples]) through pydicom's pixel handlers."""
+    import pydicom
+
+    try:
+        dataset = pydicom.dcmread(path)
+        array = dataset.pixel_array
+        if plan.pixel_format.photometric.startswith("PALETTE"):
+            from pydicom.pixels import apply_color_lut
+
+            array = apply_color_lut(array, dataset)
+    except (NotImplementedError, RuntimeError) as error:
+        raise LoadError(f"cannot decode the pixel data: {error}", path) from error
+    except (ValueError, OSError, EOFError, AttributeError, KeyError, TypeError) as error:
+        raise LoadError(f"cannot read the pixel data: {error}", path) from error
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    if frames == 1 and array.ndim == (2 if plan.pixel_format.samples_per_pixel == 1 and
+                                       not plan.pixel_format.photometric.startswith("PALETTE") else 3):
+        array = array[np.newaxis]
+    return array
+
+
+def fill_voxels(plan: VolumePlan, voxels: np.ndarray, progress: Progress | None = None) -> None:
+    """Write every frame of ``plan`` into ``voxels`` (slices, rows, columns[, samples])."""
+    by_file: dict[str, list[tuple[int, FrameRef]]] = defaultdict(list)
+    for index, frame in enumerate(plan.frames):
+        by_file[frame.path].append((index, frame))
+    pixel_format = plan.pixel_format
+    rows, columns = plan.frames[0].rows, plan.frames[0].columns
+    dtype = stored_dtype(pixel_format)
+    slice_buffer = np.empty((rows, columns), dtype=dtype)
+    total, done = len(plan.frames), 0
+    step = max(1, total // 20)
+    direct = (np.dtype(plan.voxel_type) == dtype and pixel_format.photometric != "MONOCHROME1" and (not pixel_format.bits_stored
+                                                      or pixel_format.bits_stored >= pixel_format.bits_allocated))
+    for path, frames in by_file.items():
+        info = plan.pixel_data.get(path)
+        raw_ok = (plan.transfer_syntaxes.get(path) in _RAW_SYNTAXES and info is not None and info.present
+                  and info.length is not None and pixel_format.samples_per_pixel == 1
+                  and pixel_format.bits_allocated in (8, 16, 32) and not pixel_format.photometric.startswith("PALETTE"))
+        if raw_ok and len(frames) == 1 and frames[0][1].frame == 0:
+            index, frame = frames[0]
+            if info.length < slice_buffer.nbytes:
+                raise LoadError(f"the pixel data holds {info.length} bytes, a {columns}x{rows} slice needs "
+                                f"{slice_buffer.nbytes}", path)
+            if direct and frame.slope == 1.0 and frame.intercept == 0.0:
+                _read_raw_slice(path, info.offset, voxels[index])
+            else:
+                _read_raw_slice(path, info.offset, slice_buffer)
+                _store(voxels[index], _fix_bits(slice_buffer, pixel_format), frame, pixel_format)
+        elif raw_ok:
+            count = max(f.frame for _, f in frames) + 1
+            needed = count * slice_buffer.nbytes
+            if info.length < needed:
+                raise LoadError(f"the pixel data holds {info.length} bytes, {count} frames need {needed}", path)
+            for index, frame in frames:
+                _read_raw_slice(path, info.offset + frame.frame * slice_buffer.nbytes, slice_buffer)
+                _store(voxels[index], _fix_bits(slice_buffer, pixel_format), frame, pixel_format)
+        else:
+            array = _decoded(path, plan)
+            for index, frame in frames:
+                if frame.frame >= len(array):
+                    raise LoadError(f"frame {frame.frame + 1} is missing from the pixel data", path)
+                if array[frame.frame].shape != voxels[index].shape:
+                    raise LoadError(f"a frame of {array[frame.frame].shape} does not fit the volume's "
+                                    f"{voxels[index].shape}", path)
+                _store(voxels[index], array[frame.frame], frame, pixel_format)
+        done += len(frames)
+        if progress is not None and (done % step < len(frames) or done == total):
+            progress(done / total, f"read {done} of {total} slices")
