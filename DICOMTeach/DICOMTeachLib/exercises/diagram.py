@@ -251,11 +251,11 @@ def iod_diagram(iod_key: str, types: tuple[str, ...] = DEFAULT_TYPES, usages: tu
     def module_header(module: ModuleReference, continued: bool) -> None:
         nonlocal frame_start
         fill, ink, _ = USAGE_STYLES[module.usage]
-        label = module.name + (" (continued)" if continued else "")
+        label = module.name + (" (cont.)" if continued else "")
         shapes.append(Rect(x0(), y, COLUMN_WIDTH, MODULE_HEIGHT, fill, role="module",
                            data=(("module", module.module_id), ("usage", module.usage)),
                            tooltip=module.condition))
-        shapes.append(Text(x0() + 5, y + 11, _fit(label, 9, COLUMN_WIDTH - 30), 9, ink, bold=True))
+        shapes.append(Text(x0() + 5, y + 11, _fit(label, 9 * 1.12, COLUMN_WIDTH - 24), 9, ink, bold=True))
         shapes.append(Text(x0() + COLUMN_WIDTH - 5, y + 11, module.usage, 9, ink, bold=True, anchor="end"))
         frame_start = (column, y)
 
