@@ -197,6 +197,12 @@ def build() -> dict[str, Any]:
                             name_from_id(sop_to_iod[uid]) + " Storage")
             retired = False
         sop_classes.append([uid, sop_name, sop_to_iod[uid], int(retired)])
+    # A name rebuilt from the IOD id can repeat another SOP class's (Label Map Segmentation is
+    # "segmentation" too): then the UID tells them apart rather than a guessed name.
+    known_names = {UID_dictionary[uid][0] for uid in sop_to_iod if uid in UID_dictionary}
+    for row in sop_classes:
+        if row[0] not in UID_dictionary and row[1] in known_names:
+            row[1] = f"{row[1]} ({row[0]})"
 
     profile = []
     private_profile = None
