@@ -16,7 +16,7 @@ from pydicom.encaps import encapsulate
 from volume_helpers import archetype, build, examine, ijk_to_ras, only, pydicom_data_file, voxels
 
 from DICOMTeachLib.errors import LoadError
-from DICOMTeachLib.testdata import pydicom_ct_series
+from DICOMTeachLib.testdata import pydicom_ct_series, pydicom_test_file
 
 SHARED_SERIES = {
     "lidc-133-slice-ct": ("lidc-idri-0001-ct-seg/ct", ""),
@@ -188,3 +188,21 @@ def test_a_transfer_syntax_without_decoder_warns_and_refuses_clearly(tmp_path, m
     assert loadable.confidence == 0.2 and not loadable.selected
     with pytest.raises(LoadError, match="decoder"):
         build(loadable, mrml)
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm",
+                                  "MR_small_jp2klossless.dcm", "MR_small_bigendian.dcm", "JPEG2000.dcm"])
+def test_pydicom_single_images_in_several_transfer_syntaxes_match_slicers_reader(name, mrml):
+    _assert_matches_archetype(mrml, only(examine([pydicom_test_file(name)])))
+
+
+@pytest.mark.parametrize("name", ["SC_rgb.dcm", "SC_rgb_jpeg_dcmtk.dcm"])
+def test_colour_images_load_where_slicers_scalar_reader_fails(name, mrml):
+    # AddArchetypeScalarVolume reports FileFormatError on RGB data (Slicer's scalar plugin cannot
+    # load it either); our vector volume holds exactly what pydicom decodes.
+    path = pydicom_test_file(name)
+    loadable = only(examine([path]))
+    assert archetype(mrml, loadable.files) is None
+    node = build(loadable, mrml)
+    assert node.IsA("vtkMRMLVectorVolumeNode")
+    assert np.array_equal(voxels(node)[0], pydicom.dcmread(path).pixel_array)

@@ -283,7 +283,9 @@ def _split_time_points(frames: list[FrameRef], headers: Mapping[str, Any]) -> tu
 def _voxel_type(pixel_format: PixelFormat, frames: list[FrameRef]) -> tuple[str, list[str]]:
     """The voxel type after rescale, as ITK/GDCM (Slicer's reader) would pick it, and notes."""
     notes = []
-    if pixel_format.samples_per_pixel > 1 or pixel_format.photometric.startswith("PALETTE"):
+    if pixel_format.photometric.startswith("PALETTE"):
+        return ("uint16" if pixel_format.palette_bits > 8 else "uint8"), notes
+    if pixel_format.samples_per_pixel > 1:
         return "uint8" if pixel_format.bits_allocated <= 8 else "uint16", notes
     rescales = {(f.slope, f.intercept) for f in frames}
     signed = pixel_format.pixel_representation == 1
@@ -326,6 +328,15 @@ def _window_presets(ds: Any) -> list[tuple[float, float]]:
         if np.isfinite(center) and np.isfinite(width) and width > 0:
             presets.append((center, width))
     return presets
+
+
+def _palette_bits(ds: Any) -> int:
+    """Bits per entry of the red palette LUT (its descriptor's third value), 0 without a palette."""
+    descriptor = ds.get("RedPaletteColorLookupTableDescriptor")
+    try:
+        return int(descriptor[2])
+    except (TypeError, IndexError, ValueError):
+        return 0
 
 
 def _decoder_problem(transfer_syntax: str) -> str:
@@ -393,6 +404,7 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
         samples_per_pixel=int(_number(first.get("SamplesPerPixel"), 1)),
         photometric=_text(first, "PhotometricInterpretation") or "MONOCHROME2",
         planar_configuration=int(_number(first.get("PlanarConfiguration"), 0)),
+        palette_bits=_palette_bits(first),
     )
     layouts = {(int(_number(headers[p].get("BitsAllocated"), 16)), int(_number(headers[p].get("SamplesPerPixel"), 1)),
                 _text(headers[p], "PhotometricInterpretation")) for p in files}

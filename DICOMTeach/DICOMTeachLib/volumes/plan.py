@@ -40,6 +40,8 @@ class PixelFormat:
     samples_per_pixel: int
     photometric: str
     planar_configuration: int = 0
+    #: bits per palette entry (PALETTE COLOR only)
+    palette_bits: int = 0
 
 
 @dataclass
