@@ -8,6 +8,8 @@ to the file's anatomy.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Iterable
@@ -53,19 +55,31 @@ def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -
     Raises DICOMTeachError (naming the file and the reason) when the bytes cannot be read at all;
     everything readable is explained, irregularities become problems.
     """
-    instance = instance_from_dataset(source) if isinstance(source, Dataset) else read_instance(source)
+    path = str(getattr(source, "filename", None) or "<dataset>") if isinstance(source, Dataset) else str(source)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_pydicom():
             warnings.simplefilter("ignore")  # pydicom's value warnings: our problems say it better
+            instance = instance_from_dataset(source) if isinstance(source, Dataset) else read_instance(source)
             explanation = _Explainer(instance).explain()
             if anatomy and instance.file_size is not None:
                 _add_anatomy(explanation, instance)
     except DICOMTeachError:
         raise
     except Exception as error:  # damaged bytes surface late in pydicom (value conversion): still one clear line
-        raise InvalidDicomError(f"cannot explain the data set: {type(error).__name__}: {error}",
-                                instance.path) from error
+        raise InvalidDicomError(f"cannot explain the data set: {type(error).__name__}: {error}", path) from error
     return explanation
+
+
+@contextlib.contextmanager
+def _quiet_pydicom():
+    """pydicom logs every odd value of a damaged file; our problems list says it once, in context."""
+    logger = logging.getLogger("pydicom")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _add_anatomy(explanation: Explanation, instance: ReadInstance) -> None:
@@ -340,7 +354,7 @@ class _Explainer:
             file_vr = None if raw.is_implicit_VR else raw.VR
             implicit, little = raw.is_implicit_VR, raw.is_little_endian
             tell, length = raw.value_tell, raw.length
-            deferred = raw.value is None and length not in (0, UNDEFINED_LENGTH)
+            deferred = raw.value is None and length != 0  # skipped by defer_size (defined or undefined length)
         else:
             file_vr = None if implicit else raw.VR
             tell, length = raw.file_tell, None
@@ -355,6 +369,8 @@ class _Explainer:
         vr = file_vr or _dictionary_vr(tag)
         text: str | None = None
         value: object = None
+        if deferred and vr == "SQ" and self._within_file(offset, length):
+            deferred = False  # a sequence is worth reading: its items are the breakdown
         if deferred:
             text = f"<{length} bytes, not read>"
         elif isinstance(raw, RawDataElement) and vr != "SQ" and " " not in vr and raw.value is not None:
@@ -377,6 +393,11 @@ class _Explainer:
         else:
             empty = value in (None, "", b"") or value == []
         return _Element(tag, vr, file_vr, length, offset, value, text, deferred, empty, is_sequence, child_base)
+
+    def _within_file(self, offset: int | None, length: int | None) -> bool:
+        """The value lies inside the file (a damaged length must not make us read gigabytes)."""
+        size = self.instance.file_size
+        return offset is not None and length is not None and size is not None and offset + length <= size
 
     def _simple_charset(self, ds: Dataset) -> bool:
         """Text decodes as Latin-1 (no or a single-byte default character set)."""

@@ -46,6 +46,12 @@ class ReadInstance:
         return self.file_size is not None and not self.deflated
 
 
+def is_deflated(transfer_syntax: str) -> bool:
+    """A deflated transfer syntax (a damaged or unknown UID is not)."""
+    uid = pydicom.uid.UID(transfer_syntax)
+    return bool(transfer_syntax) and uid.is_transfer_syntax and uid.is_deflated
+
+
 def _plausible_start(ds: Dataset) -> bool:
     """A data set read without "DICM": does it start like DICOM rather than like random bytes?"""
     tags = list(ds.keys())
@@ -94,7 +100,7 @@ def read_instance(path: str | os.PathLike[str]) -> ReadInstance:
         notes.append(("warning", "no-file-meta",
                       "no file meta information (group 0002): the transfer syntax was guessed from the bytes"))
     transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if has_meta else ""
-    deflated = pydicom.uid.UID(transfer_syntax).is_deflated if transfer_syntax else False
+    deflated = is_deflated(transfer_syntax)
     instance = ReadInstance(ds, path, size, has_preamble, has_meta, deflated, notes)
     _note_truncation(instance)
     return instance
@@ -109,7 +115,7 @@ def instance_from_dataset(ds: Dataset) -> ReadInstance:
     meta = getattr(ds, "file_meta", None)
     has_meta = bool(meta is not None and len(meta))
     transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if has_meta else ""
-    deflated = pydicom.uid.UID(transfer_syntax).is_deflated if transfer_syntax else False
+    deflated = is_deflated(transfer_syntax)
     preamble = getattr(ds, "preamble", None)
     return ReadInstance(ds, filename or "<dataset>", size, preamble is not None, has_meta, deflated, [])
 
