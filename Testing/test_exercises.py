@@ -180,3 +180,15 @@ def test_diagram_cli_writes_svg_and_rejects_bad_types(tmp_path, capsys):
         main(["diagram", "MR Image", "-o", str(out), "--types", "1,4"])
     with pytest.raises(DICOMTeachError):
         write_diagram(iod_diagram("MR Image"), tmp_path / "mr.pdf")
+
+
+def test_tour_step_prints_the_mr_image_answer_in_short_form(capsys, mr_answer):
+    from DICOMTeachLib.cli.tour import STEPS, step_mandatory_attributes
+
+    assert step_mandatory_attributes in STEPS
+    step_mandatory_attributes()
+    out = capsys.readouterr().out
+    assert f"{mr_answer.count()} type 1/2 attributes" in out
+    assert "Patient's Name [PatientName] type 2" in out
+    assert "Contrast/Bolus" in out
+    assert len(out.splitlines()) < 30
