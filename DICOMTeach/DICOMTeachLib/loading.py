@@ -18,6 +18,7 @@ from .loadable import Loadable, LoadableKind, LoadResult
 BUILDERS: dict[LoadableKind, str] = {
     LoadableKind.SCALAR_VOLUME: ".volumes.builder:build_scalar_volume",
     LoadableKind.SEGMENTATION: ".seg.builder:load_segmentation",
+    LoadableKind.STRUCTURED_REPORT: ".sr.builder:load_structured_report",
 }
 
 #: progress(fraction 0..1, message)

@@ -20,6 +20,10 @@ from .hierarchy import HierarchyEntry, describe_hierarchy
 #: MRML class name -> "module:function"; the first class the node IsA() wins.
 DESCRIBERS: dict[str, str] = {
     "vtkMRMLScalarVolumeNode": ".scene_summary:describe_volume",
+    "vtkMRMLSegmentationNode": ".seg.summary:describe_segmentation_node",
+    "vtkMRMLTableNode": ".sr.summary:describe_table",
+    "vtkMRMLTextNode": ".sr.summary:describe_text",
+    "vtkMRMLMarkupsNode": ".sr.summary:describe_markups",
 }
 
 Describer = Callable[[Any], dict[str, Any]]

@@ -71,7 +71,7 @@ def examine_segmentations(headers: Mapping[str, Any]) -> list[Loadable]:
             name=str(dataset.get("SeriesDescription", "") or "") or "Segmentation",
             files=[path],
             confidence=SEG_CONFIDENCE,
-            confidence_reason="DICOM Segmentation object",
+            confidence_reason="0.95, as Slicer's DICOM SEG plugin gives a DICOM Segmentation object",
             series_instance_uid=identity.series_instance_uid,
             warnings=warnings,
             notes=[f"{segment_count} segment(s), {kind}, {int(dataset.get('NumberOfFrames', 1) or 1)} frame(s)"],

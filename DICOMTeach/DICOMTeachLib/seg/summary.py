@@ -99,3 +99,10 @@ def describe_segmentation(node: Any) -> list[SegmentSummary]:
             tags={k: v for k, v in tags.items() if k != "TerminologyEntry"},
         ))
     return summaries
+
+
+def describe_segmentation_node(node: Any) -> dict[str, Any]:
+    """scene_summary describer: the segments of a segmentation node as plain data."""
+    from dataclasses import asdict
+
+    return {"segments": [asdict(summary) for summary in describe_segmentation(node)]}

@@ -14,6 +14,7 @@ from typing import Any
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from ..seg.examine import unresolved_reference_warnings
+from .markups import ImagePlane
 
 SR_SOP_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
 #: Above the scalar volume plugin's, as Slicer's TID 1500 plugin (0.95).
@@ -30,6 +31,8 @@ class SRPlan:
     template_id: str = ""
     is_measurement_report: bool = False
     referenced_series: dict[str, list[str]] = field(default_factory=dict)
+    #: SOP instance UID -> plane of the referenced images among the examined files (to place SCOORDs).
+    image_planes: dict[str, ImagePlane] = field(default_factory=dict)
 
 
 def template_identifier(dataset: Any) -> str:
@@ -62,7 +65,8 @@ def evidence_series(dataset: Any) -> dict[str, list[str]]:
 
 def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
     """Examiner registered in examine.EXAMINERS: one loadable per SR document."""
-    known_instances = {str(ds.get("SOPInstanceUID", "")) for ds in headers.values()}
+    by_instance = {str(ds.get("SOPInstanceUID", "")): ds for ds in headers.values()}
+    known_instances = set(by_instance)
     loadables = []
     for path, dataset in headers.items():
         sop_class = str(dataset.get("SOPClassUID", ""))
@@ -78,6 +82,11 @@ def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
         title = str(titles[0].get("CodeMeaning", "")) if titles else ""
         identity = SeriesIdentity.from_dataset(dataset)
         template = template_identifier(dataset)
+        planes = {}
+        for uid in (uid for uids in references.values() for uid in uids):
+            plane = ImagePlane.from_dataset(by_instance[uid]) if uid in by_instance else None
+            if plane is not None:
+                planes[uid] = plane
         try:
             sop_name = sop_class and __import__("pydicom").uid.UID(sop_class).name
         except Exception:  # an unknown UID has no name; the UID itself is shown
@@ -87,11 +96,12 @@ def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
             name=str(dataset.get("SeriesDescription", "") or "") or title or "Structured Report",
             files=[path],
             confidence=SR_CONFIDENCE,
-            confidence_reason="TID 1500 measurement report" if measurement_report else "DICOM Structured Report",
+            confidence_reason=("0.95, as Slicer's TID 1500 plugin gives a TID 1500 measurement report" if measurement_report
+                               else "0.95: a DICOM Structured Report, shown as its content tree"),
             series_instance_uid=identity.series_instance_uid,
             warnings=warnings,
             notes=[f"{sop_name}, template {('TID ' + template) if template else 'not given'}, title '{title}'"],
             referenced_instance_uids=[uid for uids in references.values() for uid in uids],
-            plan=SRPlan(path, identity, template, measurement_report, references),
+            plan=SRPlan(path, identity, template, measurement_report, references, planes),
         ))
     return loadables
