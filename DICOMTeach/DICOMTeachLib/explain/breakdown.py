@@ -60,7 +60,11 @@ def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -
         with warnings.catch_warnings(), _quiet_pydicom():
             warnings.simplefilter("ignore")  # pydicom's value warnings: our problems say it better
             instance = instance_from_dataset(source) if isinstance(source, Dataset) else read_instance(source)
-            explanation = _Explainer(instance).explain()
+            explainer = _Explainer(instance)
+            try:
+                explanation = explainer.explain()
+            finally:
+                explainer.close()
             if anatomy and instance.file_size is not None:
                 _add_anatomy(explanation, instance)
     except DICOMTeachError:
@@ -117,6 +121,7 @@ class _Explainer:
     _checked_elements: set[tuple[int, int]] = field(default_factory=set)
     _charsets: dict[int, bool] = field(default_factory=dict)
     _present: dict[int, set[int]] = field(default_factory=dict)
+    _creators: dict[tuple[int, int], str] = field(default_factory=dict)  # (data set id, creator tag) -> name
     _file = None
 
     def __post_init__(self) -> None:
@@ -129,7 +134,6 @@ class _Explainer:
 
     def explain(self) -> Explanation:
         ds = self.ds
-        _CREATORS.clear()
         for severity, code, message in self.instance.notes:
             self.problems.append(Problem(severity, code, None, None, None, message))
         sop_uid = self._string(ds, 0x00080016)
@@ -158,7 +162,7 @@ class _Explainer:
             if tag in covered or tag >> 16 == FILE_META_GROUP:
                 continue
             element = self._element(ds, tag, 0)
-            label = _dictionary_names(tag, ds)[0] or tag_text(tag)
+            label = _dictionary_names(tag, ds, self._creators)[0] or tag_text(tag)
             report = self._report(ds, element, None, 0, label, None, [])
             explanation.other_elements.append(report)
         self._other_element_problems(explanation.other_elements, known_iod=iod is not None)
@@ -308,7 +312,7 @@ class _Explainer:
         if rule is not None:
             keyword, name, kind, vm = rule.keyword, rule.name, rule.type, rule.vm
         else:
-            keyword, name, vm = _dictionary_names(tag, ds)
+            keyword, name, vm = _dictionary_names(tag, ds, self._creators)
             kind = ""
         report = AttributeReport(
             tag_text(tag), keyword, name, kind, element.file_vr or element.vr, vm,
@@ -341,7 +345,7 @@ class _Explainer:
         for tag in item.keys():
             if tag not in defined:
                 element = self._element(item, tag, base)
-                label = f"{path}{_dictionary_names(tag, item)[0] or tag_text(tag)}"
+                label = f"{path}{_dictionary_names(tag, item, self._creators)[0] or tag_text(tag)}"
                 reports.append(self._report(item, element, None, base, label, module_id, pending))
         return reports
 
@@ -415,14 +419,15 @@ class _Explainer:
         """The value length field read from the file (elements pydicom already converted lose it)."""
         try:
             if self._file is None:
-                self._file = open(self.instance.path, "rb")  # noqa: SIM115 - closed when the explainer goes
+                self._file = open(self.instance.path, "rb")  # noqa: SIM115 - closed by close()
         except OSError:
             return None
         return length_in_file(self._file, offset, file_vr, implicit, little)
 
-    def __del__(self) -> None:
+    def close(self) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = None
 
     def _value_text(self, element: _Element) -> str | None:
         if element.is_sequence:
@@ -523,10 +528,8 @@ def _dictionary_vr(tag: int) -> str:
         return "UN"
 
 
-_CREATORS: dict[tuple[int, int], str] = {}  # cleared per explain: ids of live data sets only
-
-
-def _dictionary_names(tag: int, ds: Dataset) -> tuple[str, str, str]:
+def _dictionary_names(tag: int, ds: Dataset, creators: dict[tuple[int, int], str] | None = None
+                      ) -> tuple[str, str, str]:
     """(keyword, name, VM) from pydicom's dictionaries; private tags named through their creator."""
     if tag >> 16 & 1:
         element = tag & 0xFFFF
@@ -534,9 +537,11 @@ def _dictionary_names(tag: int, ds: Dataset) -> tuple[str, str, str]:
             return "", "Private Creator", "1"
         creator_tag = (tag & 0xFFFF0000) | (element >> 8)
         key = (id(ds), creator_tag)
-        creator = _CREATORS.get(key)
+        creator = creators.get(key) if creators is not None else None
         if creator is None:
-            creator = _CREATORS[key] = _Explainer._string(ds, creator_tag)
+            creator = _Explainer._string(ds, creator_tag)
+            if creators is not None:
+                creators[key] = creator
         if creator:
             try:
                 _vr, vm, name, _retired = get_private_entry(tag, creator)
