@@ -218,11 +218,15 @@ def _decode(vr: str, raw: bytes, charsets: list[str] | None) -> str | int:
     text = raw.rstrip(b"\x00 ")
     if vr in _TEXT_VRS and charsets:
         if len(charsets) == 1 and charsets[0] in _SIMPLE_CHARSETS:
-            return text.decode(_SIMPLE_CHARSETS[charsets[0]], "replace").strip()
-        from pydicom.charset import convert_encodings, decode_bytes
+            decoded = text.decode(_SIMPLE_CHARSETS[charsets[0]], "replace")
+        else:
+            from pydicom.charset import convert_encodings, decode_bytes
 
-        return decode_bytes(text, convert_encodings(charsets), {"\\", "^", "="} if vr == "PN" else {"\\"}).strip()
-    return text.decode("latin-1").strip()
+            decoded = decode_bytes(text, convert_encodings(charsets), {"\\", "^", "="} if vr == "PN" else {"\\"})
+    else:
+        decoded = text.decode("latin-1")
+    # A person name's empty trailing groups ("Name=Ideographic=") are dropped, as pydicom shows it.
+    return decoded.rstrip("=").strip() if vr == "PN" else decoded.strip()
 
 
 def _quick_header(path: str) -> dict[str, str | int]:
