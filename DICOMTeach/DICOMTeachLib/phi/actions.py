@@ -11,12 +11,15 @@ student can read.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pydicom
 from pydicom.datadict import dictionary_description, keyword_for_tag
 from pydicom.tag import BaseTag, Tag
+
+from ..errors import DICOMTeachError
 
 #: One action code -> what it does, in words for students.
 ACTION_MEANINGS: dict[str, str] = {
@@ -172,6 +175,11 @@ def _value_text(element: pydicom.DataElement) -> str:
     return str(value)
 
 
-def phi_attributes(ds: pydicom.Dataset) -> list[PHIElement]:
-    """The PHI-carrying attributes present in a data set, in file order."""
-    return list(iter_phi_elements(ds))
+def phi_attributes(source: pydicom.Dataset | str | os.PathLike[str]) -> list[PHIElement]:
+    """The PHI-carrying attributes present in a data set or file (nested items included), in file order."""
+    if not isinstance(source, pydicom.Dataset):
+        try:
+            source = pydicom.dcmread(source, stop_before_pixels=True, force=True)
+        except Exception as error:  # noqa: BLE001 - damaged bytes surface as many error types
+            raise DICOMTeachError(f"cannot read the data set: {type(error).__name__}: {error}", source) from error
+    return list(iter_phi_elements(source))
