@@ -179,7 +179,7 @@ def phi_attributes(source: pydicom.Dataset | str | os.PathLike[str]) -> list[PHI
     """The PHI-carrying attributes present in a data set or file (nested items included), in file order."""
     if not isinstance(source, pydicom.Dataset):
         try:
-            source = pydicom.dcmread(source, stop_before_pixels=True, force=True)
+            source = pydicom.dcmread(source, force=True)  # whole file: PHI may follow the pixel data
         except Exception as error:  # noqa: BLE001 - damaged bytes surface as many error types
             raise DICOMTeachError(f"cannot read the data set: {type(error).__name__}: {error}", source) from error
     return list(iter_phi_elements(source))
