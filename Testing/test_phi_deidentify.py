@@ -40,13 +40,16 @@ def test_phi_action_comes_from_the_profile_table():
         action = phi_action(tag)
         assert action.code == table.basic and action.listed and action.is_phi
         assert action.meaning  # explained in words
-    assert phi_action(pydicom.datadict.tag_for_keyword("SOPInstanceUID")).code == "U"
+    uid = phi_action(pydicom.datadict.tag_for_keyword("SOPInstanceUID"))
+    assert uid.code == "U" and uid.options == tuple(sorted(standard().phi_action(uid.tag).options.items()))
+    assert ("Retain UIDs", "K") in uid.options
     rows = phi_action(pydicom.datadict.tag_for_keyword("Rows"))
     assert rows.code == "K" and not rows.listed and not rows.is_phi
 
 
 def test_private_curve_and_overlay_elements_are_removed_per_profile():
-    assert phi_action(0x00091001).code == "X"  # private element
+    assert phi_action(0x00091001).code == standard().private_profile_action().basic == "X"  # private element
+    assert ("Retain Safe Private", "C") in phi_action(0x00091001).options
     assert phi_action(0x00090010).name == "Private Creator"
     assert phi_action(0x50000010).code == "X"  # curve group 50xx
     assert phi_action(0x60023000).code == "X"  # overlay data in group 6002

@@ -57,6 +57,7 @@ class PHIAction:
     code: str  # as the table gives it: "Z", "X/Z/D", ... ("X" for private/curve/overlay; "K" when not listed)
     meaning: str  # in words
     listed: bool  # True when Table E.1-1 lists the attribute (or its repeating group)
+    options: tuple[tuple[str, str], ...] = ()  # profile options that act differently: ("Retain UIDs", "K")
 
     @property
     def tag_text(self) -> str:
@@ -98,15 +99,18 @@ def phi_action(tag: int | BaseTag) -> PHIAction:
     """The Basic Profile action for ``tag``, with private, curve and overlay elements handled per the profile."""
     tag = int(Tag(tag))
     keyword, name = _names(tag)
-    if Tag(tag).is_private:
-        creator = (tag & 0xFFFF) < 0x0100  # (gggg,0010-00FF) reserve a block: the creator itself
-        return PHIAction(tag, keyword, "Private Creator" if creator else name or "Private element",
-                         "X", PRIVATE_MEANING, True)
     from ..standard import standard
 
+    if Tag(tag).is_private:
+        creator = (tag & 0xFFFF) < 0x0100  # (gggg,0010-00FF) reserve a block: the creator itself
+        row = standard().private_profile_action()
+        return PHIAction(tag, keyword, "Private Creator" if creator else name or "Private element",
+                         row.basic if row else "X", PRIVATE_MEANING, True,
+                         tuple(sorted(row.options.items())) if row else ())
     entry = standard().phi_action(tag)
     if entry is not None:
-        return PHIAction(tag, keyword, name or entry.name, entry.basic, explain_code(entry.basic), True)
+        return PHIAction(tag, keyword, name or entry.name, entry.basic, explain_code(entry.basic), True,
+                         tuple(sorted(entry.options.items())))
     if _is_curve(tag):
         return PHIAction(tag, keyword, name, "X", CURVE_MEANING, True)
     if _is_overlay_phi(tag):
