@@ -107,6 +107,24 @@ def test_ct_series_stays_one_series_with_new_uids(pydicom_ct_files, tmp_path):
     assert report.uids_replaced >= 4 + 2  # instances, series, study (and frame of reference)
 
 
+def test_deidentified_liver_ct_and_seg_examine_as_one_volume_and_its_segmentation(shared_data, tmp_path):
+    """What Slicer's DICOM browser would offer: one volume of all slices, and the SEG on it."""
+    from DICOMTeachLib.examine import examine_files
+    from DICOMTeachLib.loadable import LoadableKind
+
+    root = shared_data / "liver-ct-seg-sr"
+    report = deidentify([root / "ct", root / "seg" / "liver.dcm"], tmp_path / "out")
+    result = examine_files([str(item.output) for item in report.files])
+    volumes = [item for item in result.loadables if item.kind == LoadableKind.SCALAR_VOLUME]
+    segmentations = [item for item in result.loadables if item.kind == LoadableKind.SEGMENTATION]
+    ct_outputs = sorted(str(item.output) for item in report.files if item.source.parent.name == "ct")
+    assert len(volumes) == 1 and sorted(map(str, volumes[0].files)) == ct_outputs
+    assert len(segmentations) == 1
+    assert segmentations[0].referenced_instance_uids
+    ct_instances = {_read(Path(path)).SOPInstanceUID for path in ct_outputs}
+    assert set(segmentations[0].referenced_instance_uids) <= ct_instances
+
+
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "highdicom-test-files/dx_image.dcm"])
 def test_patient_attributes_follow_their_profile_action(name, tmp_path, request):
     if "/" in name:
