@@ -305,3 +305,64 @@ def test_shared_data_seg_is_explained_as_segmentation(shared_data):
 def test_unreadable_path_raises_the_library_error(tmp_path):
     with pytest.raises(DICOMTeachError, match="cannot open"):
         explain(tmp_path / "absent.dcm")
+
+
+def test_present_but_empty_type1c_is_reported_whatever_its_condition(tmp_path):
+    def empty_charset(ds):
+        ds.SpecificCharacterSet = ""
+
+    explanation = explain(_copy(tmp_path, "CT_small.dcm", empty_charset))
+    assert "type1c-empty" in _codes_for(explanation, "SpecificCharacterSet")
+
+
+def test_explicit_un_elements_keep_their_file_header_and_value():
+    path = pydicom_test_file("rtdose_rle.dcm")  # writes most standard attributes with VR UN
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    data = path.read_bytes()
+    sop = _attribute(explain(path), "sop-common", "SOPClassUID")
+    assert sop.vr == "UN" and sop.status == "present"
+    assert data[sop.offset + 4:sop.offset + 6] == b"UN"
+    assert sop.length == int.from_bytes(data[sop.offset + 8:sop.offset + 12], "little")
+    assert sop.value.startswith(str(ds.SOPClassUID))
+
+
+def test_secondary_capture_equipment_makes_modality_optional(tmp_path):
+    path = pydicom_test_file("JPEG2000.dcm")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert standard().sop_class(ds.SOPClassUID).iod_id == "secondary-capture-image"
+
+    def no_modality(ds):
+        del ds.Modality
+
+    assert _codes_for(explain(_copy(tmp_path, "JPEG2000.dcm", no_modality)), "Modality") == set()
+
+
+def test_sr_content_items_are_checked_for_their_own_value_type():
+    path = pydicom_test_file("reportsi.dcm")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    explanation = explain(path)
+    value_type_tags = {"GraphicData", "ContinuityOfContent", "TextValue", "MeasuredValueSequence",
+                       "ConceptCodeSequence", "TabulatedValuesSequence"}
+    wrongly_required = [p for p in explanation.problems if p.keyword in value_type_tags]
+    assert not wrongly_required, [p.message for p in wrongly_required]
+    assert ds.ValueType == "CONTAINER" and "ContinuityOfContent" in ds
+
+
+def test_sr_content_item_missing_its_own_value_is_reported(tmp_path):
+    def drop_code(ds):
+        code_item = next(item for item in ds.ContentSequence if item.ValueType == "CODE")
+        del code_item.ConceptCodeSequence  # type 1 in the Code content item macro
+
+    explanation = explain(_copy(tmp_path, "reportsi.dcm", drop_code))
+    assert "type1-missing" in _codes_for(explanation, "ConceptCodeSequence")
+    assert "type1-missing" not in _codes_for(explain(pydicom_test_file("reportsi.dcm")), "ConceptCodeSequence")
+
+
+def test_labelmap_segmentation_needs_no_segment_identification(shared_data):
+    path = shared_data / "highdicom-test-files" / "seg_image_sm_control_labelmap.dcm"
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert ds.SegmentationType == "LABELMAP"
+    explanation = explain(path)
+    macro = next(m for m in explanation.modules if m.id == "segmentation" and m.ie == "Functional Groups")
+    assert macro.status == "absent" and "not needed" in macro.name
+    assert "SegmentIdentificationSequence" not in {p.keyword for p in explanation.problems}

@@ -22,9 +22,23 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.uid import UID
 
 from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
-from .conditions import attribute_condition, expected_modalities, module_condition
+from .conditions import (
+    TYPE_OVERRIDES,
+    applies_to_value_type,
+    attribute_condition,
+    expected_modalities,
+    macro_waived,
+    module_condition,
+)
 from .model import AttributeReport, Explanation, ModuleReport, Problem
-from .reader import ReadInstance, element_header_length, instance_from_dataset, length_in_file, read_instance
+from .reader import (
+    LONG_VRS,
+    ReadInstance,
+    element_header_length,
+    instance_from_dataset,
+    length_in_file,
+    read_instance,
+)
 from .validation import invalid_value_reason
 from .values import SIMPLE_CHARSETS, raw_value_text, value_text
 
@@ -122,6 +136,7 @@ class _Explainer:
     _charsets: dict[int, bool] = field(default_factory=dict)
     _present: dict[int, set[int]] = field(default_factory=dict)
     _creators: dict[tuple[int, int], str] = field(default_factory=dict)  # (data set id, creator tag) -> name
+    _overrides: dict[int, str] = field(default_factory=dict)  # tag -> type imposed by another module
     _file = None
 
     def __post_init__(self) -> None:
@@ -152,6 +167,7 @@ class _Explainer:
         )
         covered: set[int] = {FILE_META_GROUP}
         if iod is not None:
+            self._overrides = self._type_overrides(iod)
             for reference in iod.modules:
                 module = self._module(reference.module_id, reference.name, reference.ie, reference.usage,
                                       reference.condition)
@@ -169,6 +185,17 @@ class _Explainer:
         self._modality_problem(sop_uid)
         explanation.problems = self.problems
         return explanation
+
+    def _type_overrides(self, iod) -> dict[int, str]:
+        """Types one module of this IOD imposes on attributes that other modules define too."""
+        overrides: dict[int, str] = {}
+        for reference in iod.modules:
+            tags = TYPE_OVERRIDES.get(reference.module_id)
+            if tags:
+                for rule in self.tables.module(reference.module_id).attributes:
+                    if rule.tag in tags:
+                        overrides[rule.tag] = rule.type
+        return overrides
 
     def _transfer_syntax(self) -> tuple[str, str] | None:
         meta = getattr(self.ds, "file_meta", None)
@@ -215,7 +242,7 @@ class _Explainer:
     # -- modules ------------------------------------------------------------------------------------------
 
     def _module(self, module_id: str, name: str, ie: str, usage: str, condition: str,
-                ds: Dataset | None = None, base: int = 0, path: str = "") -> ModuleReport:
+                ds: Dataset | None = None, base: int = 0, path: str = "", waived: bool = False) -> ModuleReport:
         ds = self.ds if ds is None else ds
         definition = self.tables.module(module_id)
         pending: list[Problem] = []
@@ -230,7 +257,7 @@ class _Explainer:
             status = "partial"
         result = module_condition(module_id, ds) if usage == "C" else None
         report = ModuleReport(module_id, name, ie, usage, condition, result, status, attributes)
-        if report.required or status != "absent":
+        if (report.required and not waived) or status != "absent":
             self.problems.extend(pending)
         return report
 
@@ -255,8 +282,11 @@ class _Explainer:
             else:
                 item, base, place = Dataset(), 0, "not in the file"
                 path = "SharedFunctionalGroupsSequence or PerFrameFunctionalGroupsSequence[1] > "
+            waived = macro_waived(macro.module_id, self.ds, in_shared_item=place == "shared")
+            if waived and place == "not in the file":
+                place = "not needed here"
             reports.append(self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups",
-                                        macro.usage, macro.condition, item, base, path))
+                                        macro.usage, macro.condition, item, base, path, waived))
         return reports
 
     def _first_item(self, tag: int) -> tuple[Dataset, int, str] | None:
@@ -285,8 +315,15 @@ class _Explainer:
 
     def _requirement(self, ds: Dataset, rule, report: AttributeReport, label: str, module_id: str,
                      pending: list[Problem], nested: bool) -> None:
-        kind = rule.type
+        kind = rule.type if nested else self._overrides.get(rule.tag, rule.type)
+        if not applies_to_value_type(rule.tag, ds):
+            return  # an SR content item of another Value Type: this attribute is not part of it
         where = f"{tag_text(rule.tag)} {label}"
+        if kind == "1C" and report.status == "empty":
+            # Present only when its condition holds, and then with a value (PS3.5 7.4.3): empty is wrong either way.
+            pending.append(Problem("error", "type1c-empty", report.tag, rule.keyword, module_id,
+                                   f"type 1C attribute {where} is present but empty: when present it needs a value"))
+            return
         if kind in ("1C", "2C"):
             # The condition table speaks about a module's own top-level attributes; inside items the same
             # tag can carry a different condition, so nested 1C/2C stay unchecked.
@@ -296,9 +333,6 @@ class _Explainer:
             if report.status == "missing":
                 pending.append(Problem("error", f"{code_base}-missing", report.tag, rule.keyword, module_id,
                                        f"type {kind} attribute {where} is missing and its condition holds"))
-            elif report.status == "empty" and kind == "1C":
-                pending.append(Problem("error", "type1c-empty", report.tag, rule.keyword, module_id,
-                                       f"type 1C attribute {where} is empty and its condition holds"))
         elif kind == "1" and report.status != "present":
             pending.append(Problem("error", f"type1-{report.status}", report.tag, rule.keyword, module_id,
                                    f"type 1 attribute {where} is {report.status}: it needs a value"))
@@ -363,6 +397,9 @@ class _Explainer:
             file_vr = None if implicit else raw.VR
             tell, length = raw.file_tell, None
             deferred = False
+            if not implicit and tell is not None and self.instance.offsets_known:
+                # pydicom converted it already and kept its own VR (UN becomes the dictionary's): ask the file.
+                file_vr = self._vr_in_file(base + tell) or file_vr
         offset = None
         if tell is not None and self.instance.offsets_known:
             offset = base + tell - element_header_length(file_vr, bool(implicit))
@@ -371,6 +408,9 @@ class _Explainer:
         if length == UNDEFINED_LENGTH:
             length = None
         vr = file_vr or _dictionary_vr(tag)
+        if vr == "UN" and tag >> 16 & 1 == 0 and " " not in _dictionary_vr(tag):
+            vr = _dictionary_vr(tag)  # UN holds the value as implicit VR little endian would (PS3.5 6.2.2)
+            little = True
         text: str | None = None
         value: object = None
         if deferred and vr == "SQ" and self._within_file(offset, length):
@@ -392,6 +432,8 @@ class _Explainer:
         child_base = base + tell if (is_sequence and isinstance(raw, RawDataElement) and tell is not None) else base
         if is_sequence:
             empty = len(value) == 0
+        elif deferred:
+            empty = False  # skipped because it is long (or of undefined length): certainly not empty
         elif length is not None:
             empty = length == 0
         else:
@@ -415,14 +457,34 @@ class _Explainer:
             self._charsets[key] = known
         return known
 
-    def _length_in_file(self, offset: int, file_vr: str | None, implicit: bool, little: bool) -> int | None:
-        """The value length field read from the file (elements pydicom already converted lose it)."""
+    def _vr_in_file(self, value_start: int) -> str | None:
+        """The explicit VR written before the value at ``value_start`` (long 12-byte or short 8-byte header)."""
+        handle = self._open()
+        if handle is None or value_start < 8:
+            return None
+        try:
+            handle.seek(value_start - 8)
+            header = handle.read(8)
+        except (OSError, ValueError):
+            return None
+        long_vr = header[0:2].decode("latin-1")
+        if long_vr in LONG_VRS and header[2:4] == b"\0\0":
+            return long_vr
+        short_vr = header[4:6].decode("latin-1")
+        return short_vr if short_vr.isalpha() and short_vr.isupper() and short_vr not in LONG_VRS else None
+
+    def _open(self):
         try:
             if self._file is None:
                 self._file = open(self.instance.path, "rb")  # noqa: SIM115 - closed by close()
         except OSError:
             return None
-        return length_in_file(self._file, offset, file_vr, implicit, little)
+        return self._file
+
+    def _length_in_file(self, offset: int, file_vr: str | None, implicit: bool, little: bool) -> int | None:
+        """The value length field read from the file (elements pydicom already converted lose it)."""
+        handle = self._open()
+        return length_in_file(handle, offset, file_vr, implicit, little) if handle is not None else None
 
     def close(self) -> None:
         if self._file is not None:

@@ -111,6 +111,11 @@ def _patient_position(ds: Dataset) -> bool:
     return str(ds.get("SOPClassUID", "")) in _CT_MR and "PatientOrientationCodeSequence" not in ds
 
 
+def _per_frame_groups(ds: Dataset) -> bool:
+    # Type 1C since 2025: not needed when the frames are a full tiling (TILED_FULL).
+    return str(ds.get("DimensionOrganizationType", "")).strip().upper() != "TILED_FULL"
+
+
 #: attribute tag -> condition of its type 1C/2C rule, decided from the data set that holds it.
 ATTRIBUTE_CONDITIONS: dict[int, Condition] = {
     0x00280006: _planar_configuration,  # Planar Configuration: Samples per Pixel > 1
@@ -124,6 +129,13 @@ ATTRIBUTE_CONDITIONS: dict[int, Condition] = {
     0x00200020: _patient_orientation,
     0x00185100: _patient_position,
     0x00280008: _multi_frame,  # Number of Frames where a module makes it conditional
+    0x52009230: _per_frame_groups,  # Per-Frame Functional Groups Sequence
+}
+
+#: module id -> tags whose type that module's definition imposes on the whole IOD ("shall override the
+#: definition in ..."): e.g. SC Equipment makes Modality type 3 instead of General Series' type 1.
+TYPE_OVERRIDES: dict[str, frozenset[int]] = {
+    "sc-equipment": frozenset({0x00080060}),  # PS3.3 C.8.6.1
 }
 
 
@@ -189,3 +201,71 @@ def expected_modalities(sop_class_uid: str) -> frozenset[str] | None:
     from pydicom.uid import UID
 
     return SOP_MODALITIES.get(UID(sop_class_uid).keyword or "")
+
+
+def _labelmap(ds: Dataset) -> bool:
+    return str(ds.get("SegmentationType", "")).strip().upper() == "LABELMAP"
+
+
+def _tiled_full(ds: Dataset) -> bool:
+    return str(ds.get("DimensionOrganizationType", "")).strip().upper() == "TILED_FULL"
+
+
+#: functional group macro id -> when the data shows the macro is not needed although the table says M:
+#: a LABELMAP segmentation says the segment by pixel value (no Segment Identification per frame).
+MACRO_WAIVERS: dict[str, Condition] = {
+    "segmentation": _labelmap,
+}
+
+
+def macro_waived(macro_id: str, ds: Dataset, in_shared_item: bool) -> bool:
+    """A functional group macro the data shows to be unnecessary.
+
+    Besides MACRO_WAIVERS: with Dimension Organization Type TILED_FULL and no Per-Frame Functional Groups
+    Sequence, whatever would be per frame (frame content, position, segment) follows from the tiling order,
+    so only the shared item is checked.
+    """
+    try:
+        if not in_shared_item and _tiled_full(ds) and "PerFrameFunctionalGroupsSequence" not in ds:
+            return True
+        waiver = MACRO_WAIVERS.get(macro_id)
+        return bool(waiver and waiver(ds))
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+#: SR content items: attributes that only the Content Item macro of the named Value Types carries
+#: (PS3.3 Table 10-2 and C.17.3): in an item of another Value Type they do not apply at all.
+VALUE_TYPE_ATTRIBUTES: dict[int, frozenset[str]] = {
+    0x0040A160: frozenset({"TEXT"}),  # Text Value
+    0x0040A168: frozenset({"CODE"}),  # Concept Code Sequence
+    0x0040A300: frozenset({"NUM"}),  # Measured Value Sequence
+    0x0040A301: frozenset({"NUM"}),  # Numeric Value Qualifier Code Sequence
+    0x0040A120: frozenset({"DATETIME"}),
+    0x0040A121: frozenset({"DATE"}),
+    0x0040A122: frozenset({"TIME"}),
+    0x0040A123: frozenset({"PNAME"}),
+    0x0040A124: frozenset({"UIDREF"}),
+    0x00081199: frozenset({"COMPOSITE", "IMAGE", "WAVEFORM"}),  # Referenced SOP Sequence
+    0x00700022: frozenset({"SCOORD", "SCOORD3D"}),  # Graphic Data
+    0x00700023: frozenset({"SCOORD", "SCOORD3D"}),  # Graphic Type
+    0x30060024: frozenset({"SCOORD3D"}),  # Referenced Frame of Reference UID
+    0x0040A130: frozenset({"TCOORD"}),  # Temporal Range Type
+    0x0040A132: frozenset({"TCOORD"}),  # Referenced Sample Positions
+    0x0040A138: frozenset({"TCOORD"}),  # Referenced Time Offsets
+    0x0040A13A: frozenset({"TCOORD"}),  # Referenced DateTime
+    0x0040A050: frozenset({"CONTAINER"}),  # Continuity Of Content
+    0x0040A504: frozenset({"CONTAINER"}),  # Content Template Sequence
+    0x0040A801: frozenset({"TABLE"}),  # Tabulated Values Sequence
+}
+
+
+def applies_to_value_type(tag: int, ds: Dataset) -> bool:
+    """False when ``ds`` is an SR content item (or document root) whose Value Type does not use ``tag``."""
+    value_types = VALUE_TYPE_ATTRIBUTES.get(tag)
+    if value_types is None or "ValueType" not in ds:
+        return True
+    try:
+        return str(ds.ValueType).strip().upper() in value_types
+    except (TypeError, ValueError, AttributeError):
+        return True
