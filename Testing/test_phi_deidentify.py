@@ -67,6 +67,8 @@ def test_alternatives_resolve_by_attribute_type():
     assert resolve_code("X/Z/U*", "3") == "X"
     assert resolve_code("X/Z/U*", None) == "U"
     assert resolve_code("X/D", None) == "X"
+    assert resolve_code("Z", "1") == "D"  # Z allows a dummy value where the IOD needs one
+    assert resolve_code("Z", "2") == "Z" and resolve_code("Z", None) == "Z"
 
 
 def test_phi_attributes_lists_what_the_file_carries():

@@ -131,16 +131,16 @@ def resolve_code(code: str, attribute_type: str | None) -> str:
     images, which the SEG IOD's referencing rules need (dciodvfy then reports "ReferencedSeriesSequence
     present but Instance does not reference Instances"); with U nothing identifying survives either.
     """
+    kind = (attribute_type or "3").rstrip("C")
+    if code == "Z" and kind == "1":  # Z allows "a non-zero length dummy value": a Type 1 attribute needs one
+        return "D"
     if "/" not in code:
         return code
     choices = code.replace("*", "").split("/")
     if "U" in choices:
-        return "X" if (attribute_type or "").rstrip("C") == "3" else "U"
-    kind = (attribute_type or "3").rstrip("C")
-    if kind == "1":
-        for strict in ("D", "U"):
-            if strict in choices:
-                return strict
+        return "X" if kind == "3" and attribute_type is not None else "U"
+    if kind == "1" and "D" in choices:
+        return "D"
     if kind in ("1", "2") and "Z" in choices:
         return "Z"
     return choices[0]

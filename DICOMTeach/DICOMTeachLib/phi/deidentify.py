@@ -190,6 +190,10 @@ class _Deidentifier:
                 mapped = [self.uids(str(uid)) for uid in values]
                 element.value = mapped if len(mapped) > 1 else mapped[0]
                 new = _text(element.value)
+            elif element.VR == "UI":  # a dummy UID must still be a UID: the consistent replacement is one
+                values = element.value if isinstance(element.value, MultiValue) else [element.value]
+                mapped = [self.uids(str(uid)) for uid in values if uid]
+                element.value = (mapped if len(mapped) > 1 else mapped[0]) if mapped else None
             else:  # D and C (cleaning needs judgement: a dummy value is the safe reading)
                 element.value = _dummy(element)
                 new = _text(element.value)
