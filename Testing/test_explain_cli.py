@@ -145,3 +145,38 @@ def test_lidc_series_explained_from_the_command(lidc_ct_files, capsys):
     assert main(["explain", "--json", "--problems-only", *paths]) == 0
     objects = _json_lines(capsys)
     assert [o["iod"]["id"] for o in objects] == ["ct-image"] * 5
+
+
+def test_mask_phi_without_the_masking_module_fails_clearly(monkeypatch, capsys):
+    from DICOMTeachLib.explain import masking
+
+    monkeypatch.setattr(masking, "MASK_MODULE", "DICOMTeachLib.phi.not_there")
+    assert main(["explain", "--mask-phi", str(pydicom_test_file("MR_small.dcm"))]) == 1
+    err = capsys.readouterr().err
+    assert "PHI masking is not available" in err and "Traceback" not in err
+
+
+def test_html_tags_are_balanced(tmp_path):
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        VOID = {"meta", "br"}
+
+        def __init__(self):
+            super().__init__()
+            self.stack: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in self.VOID:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+            self.stack.pop()
+
+    out = tmp_path / "page.html"
+    assert main(["explain", "--html", str(out), str(pydicom_test_file("reportsi.dcm")),
+                 str(pydicom_test_file("emri_small.dcm"))]) == 0
+    parser = Balance()
+    parser.feed(out.read_text(encoding="utf-8"))
+    assert parser.stack == []
