@@ -11,6 +11,7 @@ student can read.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,7 +98,11 @@ def _names(tag: int) -> tuple[str, str]:
 
 def phi_action(tag: int | BaseTag) -> PHIAction:
     """The Basic Profile action for ``tag``, with private, curve and overlay elements handled per the profile."""
-    tag = int(Tag(tag))
+    return _phi_action(int(Tag(tag)))
+
+
+@functools.lru_cache(maxsize=4096)  # the tables do not change within a process
+def _phi_action(tag: int) -> PHIAction:
     keyword, name = _names(tag)
     from ..standard import standard
 

@@ -56,6 +56,7 @@ def _code_for(obj: Any, tag: int) -> str | None:
 class _Masker:
     def __init__(self) -> None:
         self.hidden: set[str] = set()
+        self._pattern: re.Pattern[str] | bool | None = None
 
     def collect_and_mask(self, obj: Any) -> Any:
         """First pass: mask the value fields of PHI elements, remembering the hidden values."""
@@ -88,6 +89,8 @@ class _Masker:
 
     def scrub(self, obj: Any) -> Any:
         """Second pass: remove hidden values quoted inside any other string."""
+        if not self.hidden:
+            return obj
         if isinstance(obj, str):
             return self.scrub_text(obj)
         if isinstance(obj, list):
@@ -102,12 +105,13 @@ class _Masker:
         return dataclasses.replace(obj, **changes) if _replaceable(obj) else _set(obj, changes)
 
     def scrub_text(self, text: str) -> str:
-        if MASK in text and "(PHI:" in text:
+        if self._pattern is None:
+            # Longest first, so that a whole value goes before its components.
+            alternatives = sorted(self.hidden, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else False
+        if not self._pattern or (text.startswith(MASK) and "(PHI:" in text):
             return text
-        for hidden in sorted(self.hidden, key=len, reverse=True):
-            if hidden in text:
-                text = text.replace(hidden, MASK)
-        return text
+        return self._pattern.sub(MASK, text)
 
 
 def _replaceable(obj: Any) -> bool:
@@ -127,7 +131,8 @@ def _set(obj: Any, changes: dict[str, Any]) -> Any:
 def mask_explanation(explanation):
     """A copy of ``explanation`` with every PHI value hidden; the original is left unchanged."""
     masker = _Masker()
-    masked = masker.collect_and_mask(copy.deepcopy(explanation))
+    # Both passes build new objects where anything changes and never write into the original's.
+    masked = masker.collect_and_mask(explanation)
     return masker.scrub(masked)
 
 
