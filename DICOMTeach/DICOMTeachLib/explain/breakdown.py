@@ -251,7 +251,8 @@ class _Explainer:
         present = [a for a in attributes if a.status != "missing"]
         if not present:
             status = "absent"
-        elif all(a.status != "missing" for a in attributes if a.type in ("1", "2")):
+        elif all(a.status != "missing" for a in attributes
+                 if (self._overrides.get(a.tag_value, a.type) if not path else a.type) in ("1", "2")):
             status = "present"
         else:
             status = "partial"
@@ -354,7 +355,7 @@ class _Explainer:
             value=self._value_text(element), length=element.length, offset=element.offset,
             phi_action=self._phi(tag), tag_value=tag,
         )
-        self._element_problems(element, keyword, label, base)
+        self._element_problems(element, keyword, label, id(ds))
         if element.is_sequence and element.value:
             limit = 1 if tag == PER_FRAME_FUNCTIONAL_GROUPS else MAX_ITEMS
             item_rules = rule.items if rule is not None else ()
@@ -502,8 +503,8 @@ class _Explainer:
         except Exception as error:  # noqa: BLE001 - a damaged value must not stop the breakdown
             return f"<unreadable value: {error}>"
 
-    def _element_problems(self, element: _Element, keyword: str, label: str, base: int) -> None:
-        key = (base + (element.offset or 0), element.tag)
+    def _element_problems(self, element: _Element, keyword: str, label: str, dataset_id: int) -> None:
+        key = (dataset_id, element.tag)  # an element shared by several modules is checked once
         if key in self._checked_elements:
             return
         self._checked_elements.add(key)
