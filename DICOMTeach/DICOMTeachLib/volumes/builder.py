@@ -23,9 +23,9 @@ INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
 
 
 def _vtk_matrix(matrix: np.ndarray) -> Any:
-    import vtk
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
-    result = vtk.vtkMatrix4x4()
+    result = vtkMatrix4x4()
     for row in range(4):
         for column in range(4):
             result.SetElement(row, column, float(matrix[row, column]))
@@ -34,11 +34,11 @@ def _vtk_matrix(matrix: np.ndarray) -> Any:
 
 def _allocate(plan: VolumePlan, components: int) -> tuple[Any, np.ndarray]:
     """A vtkImageData and a numpy view of its scalars shaped (slices, rows, columns[, components])."""
-    import vtk
     from vtkmodules.util import numpy_support
+    from vtkmodules.vtkCommonDataModel import vtkImageData
 
     columns, rows, slices = plan.dimensions
-    image = vtk.vtkImageData()
+    image = vtkImageData()
     image.SetDimensions(columns, rows, slices)
     vtk_type = numpy_support.get_vtk_array_type(np.dtype(plan.voxel_type))
     try:
@@ -68,23 +68,28 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
     class_name = "vtkMRMLVectorVolumeNode" if colour else "vtkMRMLScalarVolumeNode"
     node = scene.AddNewNodeByClass(class_name, loadable.name)
     node.SetIJKToRASMatrix(_vtk_matrix(plan.ijk_to_ras))
-    node.SetAndObserveImageData(image)
     node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
-    node.CreateDefaultDisplayNodes()
-    display = node.GetDisplayNode()
     messages = []
-    if not colour and display is not None:
+    if colour:
+        node.SetAndObserveImageData(image)
+        node.CreateDefaultDisplayNodes()
+    else:
+        # The display node comes first, with the data's window/level: a display node that sees
+        # the image with automatic window/level on computes a histogram of every voxel.
+        display = scene.AddNewNodeByClass("vtkMRMLScalarVolumeDisplayNode")
         # MONOCHROME1 voxels were inverted while reading, so plain grey shows them right.
         display.SetAndObserveColorNodeID("vtkMRMLColorTableNodeGrey")
         if plan.window_presets:
+            display.SetAutoWindowLevel(False)
             for center, width in plan.window_presets:
                 display.AddWindowLevelPreset(width, center)
-            display.SetAutoWindowLevel(False)
             center, width = plan.window_presets[0]
             display.SetWindowLevel(width, center)
         else:
             display.SetAutoWindowLevel(True)
             messages.append("no window/level in the data: automatic window/level")
+        node.SetAndObserveDisplayNodeID(display.GetID())
+        node.SetAndObserveImageData(image)
     add_series_to_hierarchy(scene, node, plan.identity, loadable.referenced_instance_uids)
     if progress is not None:
         progress(1.0, f"loaded {loadable.name}")

@@ -53,21 +53,22 @@ def _invert_monochrome1(raw: np.ndarray, pixel_format: PixelFormat) -> np.ndarra
 
 
 def _store(target: np.ndarray, raw: np.ndarray, frame: FrameRef, pixel_format: PixelFormat | None = None) -> None:
-    """target = raw * slope + intercept, without a temporary of the target's size."""
+    """target = raw * slope + intercept in one pass where possible, no temporary of the target's size."""
     if pixel_format is not None and pixel_format.photometric == "MONOCHROME1":
         raw = _invert_monochrome1(raw, pixel_format)
     if frame.slope == 1.0 and frame.intercept == 0.0:
         np.copyto(target, raw, casting="unsafe")
-        return
-    if target.dtype.kind == "f":
-        np.multiply(raw, frame.slope, out=target, casting="unsafe")
-        target += frame.intercept
-    else:
-        np.copyto(target, raw, casting="unsafe")
-        if frame.slope != 1.0:
-            target *= int(frame.slope)
+    elif target.dtype.kind == "f":
+        np.multiply(raw, target.dtype.type(frame.slope), out=target, casting="unsafe")
         if frame.intercept:
-            target += int(frame.intercept)
+            target += frame.intercept
+    elif frame.slope == 1.0:
+        # The intercept as the target's type makes numpy compute in that type (no int16 overflow).
+        np.add(raw, target.dtype.type(int(frame.intercept)), out=target, casting="unsafe")
+    else:
+        np.multiply(raw, target.dtype.type(int(frame.slope)), out=target, casting="unsafe")
+        if frame.intercept:
+            target += target.dtype.type(int(frame.intercept))
 
 
 def _read_raw_slice(path: str, offset: int, buffer: np.ndarray) -> None:
