@@ -137,6 +137,8 @@ class _Explainer:
     _present: dict[int, set[int]] = field(default_factory=dict)
     _creators: dict[tuple[int, int], str] = field(default_factory=dict)  # (data set id, creator tag) -> name
     _overrides: dict[int, str] = field(default_factory=dict)  # tag -> type imposed by another module
+    _encodings: dict[int, tuple[bool | None, bool | None]] = field(default_factory=dict)
+    _name_cache: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
     _file = None
 
     def __post_init__(self) -> None:
@@ -178,7 +180,7 @@ class _Explainer:
             if tag in covered or tag >> 16 == FILE_META_GROUP:
                 continue
             element = self._element(ds, tag, 0)
-            label = _dictionary_names(tag, ds, self._creators)[0] or tag_text(tag)
+            label = self._names(tag, ds)[0] or tag_text(tag)
             report = self._report(ds, element, None, 0, label, None, [])
             explanation.other_elements.append(report)
         self._other_element_problems(explanation.other_elements, known_iod=iod is not None)
@@ -347,7 +349,7 @@ class _Explainer:
         if rule is not None:
             keyword, name, kind, vm = rule.keyword, rule.name, rule.type, rule.vm
         else:
-            keyword, name, vm = _dictionary_names(tag, ds, self._creators)
+            keyword, name, vm = self._names(tag, ds)
             kind = ""
         report = AttributeReport(
             tag_text(tag), keyword, name, kind, element.file_vr or element.vr, vm,
@@ -380,7 +382,7 @@ class _Explainer:
         for tag in item.keys():
             if tag not in defined:
                 element = self._element(item, tag, base)
-                label = f"{path}{_dictionary_names(tag, item, self._creators)[0] or tag_text(tag)}"
+                label = f"{path}{self._names(tag, item)[0] or tag_text(tag)}"
                 reports.append(self._report(item, element, None, base, label, module_id, pending))
         return reports
 
@@ -388,7 +390,7 @@ class _Explainer:
 
     def _element(self, ds: Dataset, tag: int, base: int) -> _Element:
         raw = ds.get_item(tag, keep_deferred=True)
-        implicit, little = ds.original_encoding
+        implicit, little = self._encoding(ds)
         if isinstance(raw, RawDataElement):
             file_vr = None if raw.is_implicit_VR else raw.VR
             implicit, little = raw.is_implicit_VR, raw.is_little_endian
@@ -559,6 +561,20 @@ class _Explainer:
         action = self.tables.phi_action(tag)
         code = _PHI[tag] = action.basic if action is not None else None
         return code
+
+    def _encoding(self, ds: Dataset) -> tuple[bool | None, bool | None]:
+        encoding = self._encodings.get(id(ds))
+        if encoding is None:
+            encoding = self._encodings[id(ds)] = ds.original_encoding
+        return encoding
+
+    def _names(self, tag: int, ds: Dataset) -> tuple[str, str, str]:
+        """(keyword, name, VM) of an element no rule describes, looked up once per data set and tag."""
+        key = (id(ds), tag)
+        names = self._name_cache.get(key)
+        if names is None:
+            names = self._name_cache[key] = _dictionary_names(tag, ds, self._creators)
+        return names
 
     def _tags(self, ds: Dataset) -> set[int]:
         """The tags of a data set as plain ints (membership tests on pydicom's tags are slow)."""
