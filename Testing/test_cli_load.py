@@ -132,3 +132,36 @@ def test_mixed_sizes_and_missing_pixel_data_are_reported_by_file(capsys, tmp_pat
 def test_missing_path_is_a_clear_error(capsys, tmp_path):
     assert main(["load", str(tmp_path / "absent")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_slice_with_a_corrupt_header_is_skipped_by_name_and_leaves_a_gap(capsys, tmp_path, lidc_ct_files):
+    z = {p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]) for p in lidc_ct_files}
+    folder = tmp_path / "corrupt"
+    folder.mkdir()
+    for path in sorted(lidc_ct_files, key=z.get)[:6]:
+        shutil.copy(path, folder / path.name)
+    victim = folder / sorted(lidc_ct_files, key=z.get)[3].name
+    data = bytearray(victim.read_bytes())
+    data[132:400] = b"\xff" * 268  # the file meta and first elements become garbage
+    victim.write_bytes(bytes(data))
+    code, tree = _load_json(capsys, folder)
+    assert code == 0
+    assert str(victim) in tree["unreadable"]
+    (loadable,) = [item for item in tree["loadables"] if item["kind"] == "scalar volume"]
+    assert loadable["files"] == 5
+    assert any("about 1 slice(s) appear to be missing" in warning for warning in loadable["warnings"])
+    (node,) = _volume_nodes(tree)
+    assert node["details"]["dimensions"] == [512, 512, 5]
+
+
+def test_loading_a_series_twice_reuses_its_patient_and_study(mrml, pydicom_ct_files):
+    from volume_helpers import build, examine, only
+
+    from DICOMTeachLib.hierarchy import describe_hierarchy
+
+    loadable = only(examine(pydicom_ct_files), "AcquisitionNumber 45")
+    build(loadable, mrml)
+    build(loadable, mrml)
+    (patient,) = describe_hierarchy(mrml.scene)
+    (study,) = patient.children
+    assert len(study.children) == 2 and {item.uid for item in study.children} == {loadable.series_instance_uid}

@@ -46,6 +46,8 @@ def read_header(path: str) -> pydicom.Dataset:
         with open(path, "rb") as fp:
             dataset = pydicom.dcmread(fp, stop_before_pixels=True)
             setattr(dataset, pixel_data.ATTRIBUTE, pixel_data.probe_after_header(fp, dataset))
+        if len(dataset) == 0:  # pydicom gives up quietly on garbage after the file meta
+            raise DICOMTeachError("no data element could be read (corrupt header)", path)
         return dataset
     except pydicom.errors.InvalidDicomError as error:
         raise DICOMTeachError(f"not a DICOM file ({error})", path) from error
