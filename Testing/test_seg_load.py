@@ -153,3 +153,24 @@ def test_seg_on_loaded_lidc_ct_uses_the_ct_grid(shared_data, mrml, lidc_ct_files
     assert sh.GetItemParent(seg_item) == sh.GetItemParent(ct_item)
     referenced = set(sh.GetItemAttribute(seg_item, "DICOM.ReferencedInstanceUIDs").split())
     assert referenced == set(loadable.referenced_instance_uids) and len(referenced) == 9
+
+
+@pytest.mark.parametrize("relative", SHARED_SEGS)
+def test_byte_scan_of_frame_positions_agrees_with_pydicom(shared_data, relative):
+    """The fast read of per-frame positions and segment numbers gives what pydicom's parse gives."""
+    from DICOMTeachLib.seg.decode import read_frame_layout
+    from pydicom.dataelem import RawDataElement
+
+    from DICOMTeachLib.seg.frame_scan import scan_frames
+
+    path = shared_data / relative
+    ds = pydicom.dcmread(path)
+    frames = int(ds.get("NumberOfFrames", 1))
+    scanned = scan_frames(ds, str(path), frames, labelmap=False)
+    if scanned is None:
+        # Undefined-length sequences are parsed by pydicom while it reads the file: nothing left to scan.
+        assert not isinstance(ds._dict[0x52009230], RawDataElement)
+        return
+    parsed = read_frame_layout(pydicom.dcmread(path), "")  # no path: pydicom reads every group
+    assert np.array_equal(scanned.segment_numbers, parsed.segment_numbers)
+    assert np.allclose(scanned.positions, parsed.positions, atol=0)

@@ -94,6 +94,33 @@ def find_referenced_volume(scene: Any, series_uids: list[str], instance_uids: li
     return None
 
 
+class VTKImageAllocator:
+    """Decode straight into the memory of the labelmaps the segments will hold (no copy afterwards)."""
+
+    def __init__(self) -> None:
+        self.images: dict[int, tuple[Any, np.ndarray]] = {}
+
+    def __call__(self, number: int, shape: tuple[int, int, int], offset: tuple[int, int, int],
+                 zeroed: bool) -> np.ndarray:
+        from vtkmodules.util import numpy_support
+        from vtkmodules.util.vtkConstants import VTK_UNSIGNED_CHAR
+
+        slicer = import_slicer()
+        image = slicer.vtkOrientedImageData()
+        (nz, ny, nx), (i0, j0, k0) = shape, offset
+        image.SetExtent(i0, i0 + nx - 1, j0, j0 + ny - 1, k0, k0 + nz - 1)
+        image.AllocateScalars(VTK_UNSIGNED_CHAR, 1)
+        view = numpy_support.vtk_to_numpy(image.GetPointData().GetScalars()).reshape(shape)
+        if zeroed:
+            view.fill(0)
+        self.images[number] = (image, view)
+        return view
+
+    def image_for(self, mask: SegmentMask) -> Any | None:
+        image, view = self.images.get(mask.segment_number, (None, None))
+        return image if view is not None and view is mask.array else None
+
+
 def _oriented_image(mask: SegmentMask, grid: Grid) -> Any:
     from vtkmodules.util import numpy_support
     from vtkmodules.util.vtkConstants import VTK_UNSIGNED_CHAR
@@ -109,7 +136,8 @@ def _oriented_image(mask: SegmentMask, grid: Grid) -> Any:
     return image
 
 
-def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str) -> Any:
+def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str,
+                            allocator: VTKImageAllocator | None = None) -> Any:
     """A segmentation node holding every segment of ``decoded`` (empty segments stay, empty)."""
     slicer = import_slicer()
     node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode", name)
@@ -144,7 +172,12 @@ def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str)
                 segment.SetTag("DICOM.TrackingUniqueIdentifier", description.tracking_uid)
             mask = decoded.masks.get(description.number)
             if mask is not None:
-                segment.AddRepresentation(labelmap_name, _oriented_image(mask, decoded.grid))
+                image = allocator.image_for(mask) if allocator is not None else None
+                if image is None:
+                    image = _oriented_image(mask, decoded.grid)
+                else:
+                    image.SetImageToWorldMatrix(_vtk_matrix(decoded.grid.ijk_to_ras))
+                segment.AddRepresentation(labelmap_name, image)
             else:
                 segment.AddRepresentation(labelmap_name, slicer.vtkOrientedImageData())
             segmentation.AddSegment(segment, f"Segment_{description.number}")
@@ -165,11 +198,13 @@ def load_segmentation(loadable: Loadable, scene: Any, progress: Any = None) -> L
     if reference is None:
         result.messages.append("the referenced series is not loaded: the segmentation is placed by the SEG's own "
                                "plane positions")
+    allocator = VTKImageAllocator()
     decoded = decode_segmentation(plan.path, reference.grid if reference else None,
-                                  reference_frame_of_reference=reference.frame_of_reference_uid if reference else "")
+                                  reference_frame_of_reference=reference.frame_of_reference_uid if reference else "",
+                                  allocate=allocator)
     if progress:
         progress(0.6, f"building {loadable.name}")
-    node = build_segmentation_node(scene, decoded, loadable.name)
+    node = build_segmentation_node(scene, decoded, loadable.name, allocator)
     node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
     if reference is not None and decoded.on_reference_grid:
         node.SetReferenceImageGeometryParameterFromVolumeNode(reference.node)

@@ -18,6 +18,7 @@ stays small.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DICOMTeachError, LoadError
+from .frame_scan import ScannedFrames, scan_frames
 from .metadata import SegmentDescription, read_segment_descriptions
 
 SEGMENTATION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -145,6 +147,12 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
         raise LoadError("Rows or Columns is missing or zero", path)
     shared_sequence = dataset.get("SharedFunctionalGroupsSequence")
     shared = shared_sequence[0] if shared_sequence else None
+    per_frame_present = "PerFrameFunctionalGroupsSequence" in dataset
+    labelmap = dataset.get("SOPClassUID") == LABELMAP_SEGMENTATION_SOP_CLASS
+    scanned = scan_frames(dataset, path, frames, labelmap) if path and per_frame_present else None
+    layout = _layout_from_shared(shared, scanned, rows, columns, path) if scanned is not None else None
+    if layout is not None:
+        return layout
     per_frame = dataset.get("PerFrameFunctionalGroupsSequence")
     notes = []
     if per_frame is not None and len(per_frame) < frames:
@@ -153,7 +161,6 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
     if per_frame is not None and len(per_frame) > frames:
         notes.append(f"NumberOfFrames is {frames} but there are {len(per_frame)} per-frame functional groups: "
                      f"the first {frames} are used")
-    labelmap = dataset.get("SOPClassUID") == LABELMAP_SEGMENTATION_SOP_CLASS
 
     orientation = None
     spacing = None
@@ -203,6 +210,23 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
         positions = np.zeros((frames, 3))
     return FrameLayout(rows, columns, row_direction, column_direction, (float(spacing[0]), float(spacing[1])),
                        slice_spacing, positions, numbers, has_positions, notes)
+
+
+def _layout_from_shared(shared: Any, scanned: ScannedFrames, rows: int, columns: int,
+                        path: str) -> FrameLayout | None:
+    """The layout when positions and segment numbers were scanned: orientation and spacing are shared."""
+    plane = _group(None, shared, "PlaneOrientationSequence")
+    measures = _group(None, shared, "PixelMeasuresSequence")
+    if plane is None or "ImageOrientationPatient" not in plane or measures is None \
+            or "PixelSpacing" not in measures:
+        return None
+    orientation = _vector(plane.ImageOrientationPatient, 6, "ImageOrientationPatient", path)
+    spacing = _vector(measures.PixelSpacing, 2, "PixelSpacing", path)
+    between, thickness = measures.get("SpacingBetweenSlices"), measures.get("SliceThickness")
+    slice_spacing = float(between) if between else (float(thickness) if thickness else None)
+    return FrameLayout(rows, columns, orientation[:3] / np.linalg.norm(orientation[:3]),
+                       orientation[3:] / np.linalg.norm(orientation[3:]), (float(spacing[0]), float(spacing[1])),
+                       slice_spacing, scanned.positions, scanned.segment_numbers)
 
 
 def _frame_axes(layout: FrameLayout) -> np.ndarray:
@@ -261,8 +285,8 @@ def _frame_indices(layout: FrameLayout, grid: Grid) -> np.ndarray:
     return (inverse[:3, :3] @ layout.positions.T).T + inverse[:3, 3]
 
 
-def _bits_reader(raw: bytes, rows: int, columns: int):
-    """Bit-packed frames: a function frame index -> (rows, columns) uint8 of 0/1."""
+def _bits_readers(raw: bytes, rows: int, columns: int, path: str):
+    """Bit-packed frames: (frame index -> (rows, columns) 0/1, frame list -> (n, rows, columns) 0/1 or None)."""
     size = rows * columns
     buffer = np.frombuffer(raw, dtype=np.uint8)
 
@@ -271,15 +295,34 @@ def _bits_reader(raw: bytes, rows: int, columns: int):
         first, shift = divmod(start_bit, 8)
         last = (start_bit + size + 7) // 8
         if last > buffer.size:
-            raise LoadError(f"pixel data ends before frame {index + 1}")
+            raise LoadError(f"pixel data ends before frame {index + 1}", path)
         bits = np.unpackbits(buffer[first:last], bitorder="little")
         return bits[shift:shift + size].reshape(rows, columns)
 
-    return frame
+    if size % 8:
+        return frame, None  # frames do not start on byte boundaries: one at a time
+    frame_bytes = size // 8
+
+    def block(indices: list[int], out: np.ndarray) -> None:
+        if (max(indices) + 1) * frame_bytes > buffer.size:
+            raise LoadError(f"pixel data ends before frame {max(indices) + 1}", path)
+        packed = buffer[:(buffer.size // frame_bytes) * frame_bytes].reshape(-1, frame_bytes)
+        chosen = packed[indices[0]:indices[-1] + 1] if indices == list(range(indices[0], indices[-1] + 1)) \
+            else packed[indices]
+        out.reshape(len(indices), frame_bytes * 8)[...] = np.unpackbits(chosen, axis=1, bitorder="little")
+
+    return frame, block
+
+
+def _copy_block(frames: np.ndarray):
+    def block(indices: list[int], out: np.ndarray) -> None:
+        out[...] = frames[indices]
+
+    return block
 
 
 def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, path: str):
-    """A function frame index -> (rows, columns) array of raw stored values."""
+    """(frame index -> (rows, columns) stored values, frame list -> stacked frames or None)."""
     rows, columns = layout.rows, layout.columns
     frames = len(layout.positions)
     if "PixelData" not in dataset:
@@ -294,25 +337,17 @@ def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, pat
             raise LoadError(f"cannot decode the compressed pixel data ({transfer_syntax.name}): {error}",
                             path) from error
         pixels = np.asarray(pixels).reshape(frames, rows, columns)
-        return lambda index: pixels[index]
+        return (lambda index: pixels[index]), _copy_block(pixels)
     raw = dataset.PixelData
     if bits_allocated == 1:
-        read = _bits_reader(raw, rows, columns)
-
-        def checked(index: int) -> np.ndarray:
-            try:
-                return read(index)
-            except LoadError as error:
-                raise LoadError(error.reason, path) from None
-
-        return checked
+        return _bits_readers(raw, rows, columns, path)
     dtype = np.dtype("<u2") if bits_allocated == 16 else np.dtype(np.uint8)
     values = np.frombuffer(raw, dtype=dtype)
     needed = frames * rows * columns
     if values.size < needed:
         raise LoadError(f"pixel data holds {values.size} values, {needed} expected for {frames} frame(s)", path)
     values = values[:needed].reshape(frames, rows, columns)
-    return lambda index: values[index]
+    return (lambda index: values[index]), _copy_block(values)
 
 
 @dataclass
@@ -358,8 +393,17 @@ def _place_frames(layout: FrameLayout, grid: Grid, frame_numbers: dict[int, list
     return placements
 
 
+#: allocate(segment number, shape (k, j, i), offset (i, j, k), zeroed) -> writable uint8 array.
+Allocator = Callable[[int, tuple[int, int, int], tuple[int, int, int], bool], np.ndarray]
+
+
+def _numpy_allocator(number: int, shape: tuple[int, int, int], offset: tuple[int, int, int],
+                     zeroed: bool) -> np.ndarray:
+    return np.zeros(shape, dtype=np.uint8)
+
+
 def _segment_mask(number: int, placements: list[_Placement], grid: Grid, layout: FrameLayout,
-                  frame_mask) -> SegmentMask | None:
+                  frame_mask, block_mask=None, allocate: Allocator = _numpy_allocator) -> SegmentMask | None:
     """Paint one segment's frames into an array cropped to the frames' extent."""
     if not placements:
         return None
@@ -370,7 +414,17 @@ def _segment_mask(number: int, placements: list[_Placement], grid: Grid, layout:
     j1 = min(nj, max(p.j for p in placements) + layout.rows)
     k0 = min(p.k for p in placements)
     k1 = max(p.k for p in placements) + 1
-    array = np.zeros((k1 - k0, j1 - j0, i1 - i0), dtype=np.uint8)
+    shape = (k1 - k0, j1 - j0, i1 - i0)
+    slices = sorted(p.k for p in placements)
+    # Whole frames, one per slice, filling every slice of the extent: one vectorized copy, no zeroing.
+    whole = (block_mask is not None and slices == list(range(k0, k1))
+             and all(p.i == i0 and p.j == j0 for p in placements)
+             and shape[1:] == (layout.rows, layout.columns))
+    array = allocate(number, shape, (i0, j0, k0), not whole)
+    if whole:
+        ordered = [p.frame for p in sorted(placements, key=lambda p: p.k)]
+        block_mask(ordered, array)
+        return SegmentMask(number, array, (i0, j0, k0))
     for p in placements:
         pixels = frame_mask(p.frame)
         # Clip the frame to the grid.
@@ -383,7 +437,8 @@ def _segment_mask(number: int, placements: list[_Placement], grid: Grid, layout:
 
 
 def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, dataset: Any = None,
-                        reference_frame_of_reference: str = "") -> DecodedSegmentation:
+                        reference_frame_of_reference: str = "",
+                        allocate: Allocator | None = None) -> DecodedSegmentation:
     """Decode every segment of the SEG at ``path``.
 
     ``reference_grid`` (the referenced volume's grid) is used when the frames
@@ -437,7 +492,7 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     if grid is None:
         grid = own_grid(layout, messages)
 
-    read_frame = _frame_reader(dataset, layout, segmentation_type, path)
+    read_frame, read_block = _frame_reader(dataset, layout, segmentation_type, path)
     masks: dict[int, SegmentMask] = {}
     if segmentation_type == "LABELMAP":
         all_frames = list(range(len(layout.positions)))
@@ -461,11 +516,17 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
             def frame_mask(frame: int) -> np.ndarray:
                 # Inside when the fraction (value / maximum) is at least one half.
                 return (read_frame(frame).astype(np.uint32) * 2 >= maximum).astype(np.uint8)
+
+            def block_mask(frames: list[int], out: np.ndarray) -> None:
+                stored = np.empty(out.shape, dtype=np.uint16)
+                read_block(frames, stored)
+                np.greater_equal(stored.astype(np.uint32) * 2, maximum, out=out.view(bool))
         else:
-            frame_mask = read_frame
+            frame_mask, block_mask = read_frame, read_block
         placements = _place_frames(layout, grid, frames_by_segment, by_number, skipped, messages)
         for number, placed in placements.items():
-            mask = _segment_mask(number, placed, grid, layout, frame_mask)
+            mask = _segment_mask(number, placed, grid, layout, frame_mask, block_mask,
+                                 allocate or _numpy_allocator)
             if mask is not None:
                 masks[number] = mask
     for segment in segments:
