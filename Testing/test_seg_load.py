@@ -158,9 +158,9 @@ def test_seg_on_loaded_lidc_ct_uses_the_ct_grid(shared_data, mrml, lidc_ct_files
 @pytest.mark.parametrize("relative", SHARED_SEGS)
 def test_byte_scan_of_frame_positions_agrees_with_pydicom(shared_data, relative):
     """The fast read of per-frame positions and segment numbers gives what pydicom's parse gives."""
-    from DICOMTeachLib.seg.decode import read_frame_layout
     from pydicom.dataelem import RawDataElement
 
+    from DICOMTeachLib.seg.decode import read_frame_layout
     from DICOMTeachLib.seg.frame_scan import scan_frames
 
     path = shared_data / relative
