@@ -366,3 +366,14 @@ def test_labelmap_segmentation_needs_no_segment_identification(shared_data):
     macro = next(m for m in explanation.modules if m.id == "segmentation" and m.ie == "Functional Groups")
     assert macro.status == "absent" and "not needed" in macro.name
     assert "SegmentIdentificationSequence" not in {p.keyword for p in explanation.problems}
+
+
+def test_text_longer_than_its_vr_allows_is_reported(tmp_path):
+    def long_name(ds):
+        with pytest.warns(UserWarning):  # pydicom warns on assignment: the file is meant to be wrong
+            ds.InstitutionName = "X" * 70  # LO holds at most 64 characters
+
+    problems = [p for p in explain(_copy(tmp_path, "CT_small.dcm", long_name)).problems
+                if p.keyword == "InstitutionName"]
+    assert [p.code for p in problems] == ["invalid-value"]
+    assert problems[0].module == "general-equipment"

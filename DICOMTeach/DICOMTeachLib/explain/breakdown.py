@@ -357,7 +357,7 @@ class _Explainer:
             value=self._value_text(element), length=element.length, offset=element.offset,
             phi_action=self._phi(tag), tag_value=tag,
         )
-        self._element_problems(element, keyword, label, id(ds))
+        self._element_problems(element, keyword, label, ds, module_id)
         if element.is_sequence and element.value:
             limit = 1 if tag == PER_FRAME_FUNCTIONAL_GROUPS else MAX_ITEMS
             item_rules = rule.items if rule is not None else ()
@@ -505,8 +505,9 @@ class _Explainer:
         except Exception as error:  # noqa: BLE001 - a damaged value must not stop the breakdown
             return f"<unreadable value: {error}>"
 
-    def _element_problems(self, element: _Element, keyword: str, label: str, dataset_id: int) -> None:
-        key = (dataset_id, element.tag)  # an element shared by several modules is checked once
+    def _element_problems(self, element: _Element, keyword: str, label: str, ds: Dataset,
+                          module_id: str | None) -> None:
+        key = (id(ds), element.tag)  # an element shared by several modules is checked once
         if key in self._checked_elements:
             return
         self._checked_elements.add(key)
@@ -520,16 +521,16 @@ class _Explainer:
         name = f"{tag_text(tag)} {label}" if label != tag_text(tag) else label
         if element.file_vr and element.file_vr not in dictionary_vr.split(" or ") and dictionary_vr != "NONE":
             severity = "info" if element.file_vr == "UN" else "warning"
-            self.problems.append(Problem(severity, "vr-mismatch", tag_text(tag), keyword, None,
+            self.problems.append(Problem(severity, "vr-mismatch", tag_text(tag), keyword, module_id,
                                          f"{name} is written with VR {element.file_vr}, the dictionary says "
                                          f"{dictionary_vr}"))
         if dictionary_is_retired(tag):
-            self.problems.append(Problem("warning", "retired-attribute", tag_text(tag), keyword, None,
+            self.problems.append(Problem("warning", "retired-attribute", tag_text(tag), keyword, module_id,
                                          f"{name} is retired from the standard"))
         if not element.deferred and not element.empty and not element.is_sequence:
-            reason = invalid_value_reason(element.vr, element.value)
+            reason = invalid_value_reason(element.vr, element.value, text=self._simple_charset(ds))
             if reason:
-                self.problems.append(Problem("warning", "invalid-value", tag_text(tag), keyword, None,
+                self.problems.append(Problem("warning", "invalid-value", tag_text(tag), keyword, module_id,
                                              f"{name}: {reason}"))
 
     def _other_element_problems(self, others: list[AttributeReport], known_iod: bool) -> None:
