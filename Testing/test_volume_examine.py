@@ -8,7 +8,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
-from volume_helpers import build, examine, only, pydicom_data_file, voxels
+from volume_helpers import archetype, build, examine, ijk_to_ras, only, pydicom_data_file, voxels
 
 from DICOMTeachLib.errors import LoadError
 from DICOMTeachLib.testdata import pydicom_test_file
@@ -80,12 +80,14 @@ def test_gantry_tilt_is_reported_and_each_slice_stays_at_its_position(lidc_by_po
     (sheared,) = [w for w in loadable.warnings if "sheared" in w]
     assert "15.00 degrees" in sheared
     node = build(loadable, mrml)
-    from volume_helpers import ijk_to_ras
-
     matrix = ijk_to_ras(node)
     for k, path in enumerate(loadable.files):
         lps = np.array([float(v) for v in pydicom.dcmread(path, stop_before_pixels=True).ImagePositionPatient])
         assert np.allclose((matrix @ [0, 0, k, 1])[:3], lps * [-1, -1, 1], atol=1e-4)
+    # Slicer's reader shears the same way (SimpleITK would not: it keeps the normal and stretches the spacing).
+    theirs = archetype(mrml, loadable.files)
+    assert np.allclose(ijk_to_ras(theirs), matrix, atol=1e-4)
+    assert np.array_equal(voxels(theirs), voxels(node))
 
 
 def test_non_orthogonal_orientation_is_warned(lidc_by_position, tmp_path):

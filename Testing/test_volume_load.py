@@ -206,3 +206,23 @@ def test_colour_images_load_where_slicers_scalar_reader_fails(name, mrml):
     node = build(loadable, mrml)
     assert node.IsA("vtkMRMLVectorVolumeNode")
     assert np.array_equal(voxels(node)[0], pydicom.dcmread(path).pixel_array)
+
+
+def test_enhanced_ct_geometry_agrees_with_simpleitk(mrml):
+    import SimpleITK as sitk
+
+    path = pydicom_data_file("eCT_Supplemental.dcm")
+    loadable = only(examine([path]))
+    node = build(loadable, mrml)
+    image = sitk.ReadImage(str(path))
+    direction = np.array(image.GetDirection()).reshape(3, 3)
+    spacing = np.array(image.GetSpacing())
+    # SimpleITK reports LPS with the slice axis of the frames as stored; compare the in-plane axes,
+    # the spacing and the position of the first stored frame.
+    matrix = ijk_to_ras(node)
+    lps = np.diag([-1, -1, 1]) @ matrix[:3, :3]
+    assert np.allclose(lps[:, :2], direction[:, :2] * spacing[:2], atol=1e-4)
+    assert np.allclose(np.abs(np.diag(lps))[2], spacing[2], atol=1e-4)
+    k = [frame.frame for frame in loadable.plan.frames].index(0)  # where the first stored frame went
+    assert np.allclose(np.diag([-1, -1, 1]) @ (matrix @ [0, 0, k, 1])[:3], image.GetOrigin(), atol=1e-4)
+    assert np.array_equal(voxels(node)[k], sitk.GetArrayFromImage(image)[0])
