@@ -31,14 +31,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _series_of_files(loadable: Loadable) -> str:
+    """The series the loadable's own files belong to: the DICOM browser's unit of selection.
+
+    (A loadable's ``series_instance_uid`` may name the series it refers to, e.g. an SR's images.)
+    """
+    from ..index import read_index_header
+
+    if loadable.files:
+        try:
+            return str(read_index_header(loadable.files[0]).get("SeriesInstanceUID", "")) or loadable.name
+        except DICOMTeachError:
+            pass
+    return loadable.series_instance_uid or loadable.name
+
+
 def select_loadables(loadables: list[Loadable]) -> list[Loadable]:
     """Highest confidence per series (ties: all), as Slicer's DICOM browser selects them."""
+    keys = [_series_of_files(loadable) for loadable in loadables]
     best: dict[str, float] = defaultdict(float)
-    for loadable in loadables:
-        key = loadable.series_instance_uid or loadable.name
+    for key, loadable in zip(keys, loadables, strict=True):
         best[key] = max(best[key], loadable.confidence)
-    return [loadable for loadable in loadables
-            if loadable.confidence == best[loadable.series_instance_uid or loadable.name]]
+    return [loadable for key, loadable in zip(keys, loadables, strict=True) if loadable.confidence == best[key]]
 
 
 @dataclass
