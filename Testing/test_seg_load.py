@@ -174,3 +174,81 @@ def test_byte_scan_of_frame_positions_agrees_with_pydicom(shared_data, relative)
     parsed = read_frame_layout(pydicom.dcmread(path), "")  # no path: pydicom reads every group
     assert np.array_equal(scanned.segment_numbers, parsed.segment_numbers)
     assert np.allclose(scanned.positions, parsed.positions, atol=0)
+
+
+def _write_labelmap_seg(folder: Path) -> tuple[Path, list[pydicom.Dataset], np.ndarray]:
+    """A LABELMAP SEG (SOP class ...66.7) written by highdicom over pydicom's 4-slice CT, with its labels."""
+    import highdicom as hd
+
+    from DICOMTeachLib.testdata import pydicom_ct_series
+
+    images = sorted((pydicom.dcmread(path) for path in pydicom_ct_series()),
+                    key=lambda ds: float(ds.ImagePositionPatient[2]))
+    volume = np.stack([ds.pixel_array for ds in images]).astype(np.int32)
+    labels = np.zeros(volume.shape, np.uint8)
+    labels[volume > np.percentile(volume, 80)] = 1
+    labels[(volume > np.percentile(volume, 40)) & (volume < np.percentile(volume, 60))] = 2
+    tissue = hd.sr.CodedConcept("85756007", "SCT", "Tissue")
+    descriptions = [hd.seg.SegmentDescription(
+        segment_number=number, segment_label=f"band {number}", segmented_property_category=tissue,
+        segmented_property_type=tissue, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+        for number in (1, 2)]
+    seg = hd.seg.Segmentation(
+        source_images=images, pixel_array=labels, segmentation_type=hd.seg.SegmentationTypeValues.LABELMAP,
+        segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=5,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test", manufacturer_model_name="test",
+        software_versions="1", device_serial_number="1")
+    path = folder / "labelmap.dcm"
+    seg.save_as(path)
+    return path, images, labels
+
+
+def test_labelmap_seg_written_by_highdicom_loads_its_labels(mrml, tmp_path):
+    import highdicom as hd
+
+    path, images, labels = _write_labelmap_seg(tmp_path)
+    assert pydicom.dcmread(path, stop_before_pixels=True).SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.7"
+    _, result = _load_seg(mrml, path)
+    summaries = {summary.name: summary for summary in describe_segmentation(result.nodes[0])}
+    assert set(summaries) == {"band 1", "band 2"}  # the background segment 0 is not a segment
+    assert any("background" in message for message in result.messages)
+    seg = hd.seg.segread(str(path))
+    for number in (1, 2):
+        # Expected voxel centres straight from the labels we wrote and the CT headers.
+        expected = []
+        for ds, slice_labels in zip(images, labels, strict=True):
+            rows, columns = np.nonzero(slice_labels == number)
+            row_dir, column_dir = np.array(ds.ImageOrientationPatient[:3]), np.array(ds.ImageOrientationPatient[3:])
+            spacing = [float(v) for v in ds.PixelSpacing]
+            expected += list(np.array(ds.ImagePositionPatient, dtype=float) + np.outer(columns * spacing[1], row_dir)
+                             + np.outer(rows * spacing[0], column_dir))
+        ours = segment_points_lps(result.nodes[0], summaries[f"band {number}"].id)
+        assert len(ours) == len(expected) > 0
+        key = lambda points: set(map(tuple, np.round(np.asarray(points), 3).tolist()))  # noqa: E731
+        assert key(ours) == key(expected)
+        # highdicom, reading the same file, counts the same voxels.
+        uids = [ds.SOPInstanceUID for ds in images]
+        counted = seg.get_pixels_by_source_instance(uids, segment_numbers=[number], skip_overlap_checks=True)
+        assert int(np.count_nonzero(counted)) == len(expected)
+
+
+def test_frames_in_shuffled_order_give_the_same_segments(shared_data, mrml, tmp_path):
+    """Frame order carries no meaning: a copy with frames (groups and bits) permuted loads the same voxels."""
+    source = shared_data / "liver-ct-seg-sr/seg/partial_overlaps.dcm"
+    ds = pydicom.dcmread(source)
+    frames, size = int(ds.NumberOfFrames), ds.Rows * ds.Columns
+    bits = np.unpackbits(np.frombuffer(ds.PixelData, np.uint8), bitorder="little")[:frames * size]
+    order = np.random.default_rng(5).permutation(frames)
+    ds.PixelData = np.packbits(bits.reshape(frames, size)[order].ravel(), bitorder="little").tobytes()
+    groups = list(ds.PerFrameFunctionalGroupsSequence)
+    ds.PerFrameFunctionalGroupsSequence = pydicom.Sequence([groups[i] for i in order])
+    shuffled = tmp_path / "shuffled.dcm"
+    ds.save_as(shuffled)
+    _, original = _load_seg(mrml, source)
+    _, permuted = _load_seg(mrml, shuffled)
+    first = {s.name: segment_points_lps(original.nodes[0], s.id) for s in describe_segmentation(original.nodes[0])}
+    second = {s.name: segment_points_lps(permuted.nodes[0], s.id) for s in describe_segmentation(permuted.nodes[0])}
+    assert first.keys() == second.keys() and len(first) == 5
+    for name in first:
+        assert len(first[name]) > 0
+        assert set(map(tuple, np.round(first[name], 3).tolist())) == set(map(tuple, np.round(second[name], 3).tolist()))

@@ -254,3 +254,30 @@ def test_truncated_sr_is_reported_by_examine(shared_data, tmp_path):
     damaged.write_bytes(data[: len(data) // 2])
     result = examine_files([str(damaged)])
     assert result.loadables == [] and str(damaged) in result.unreadable
+
+
+def test_load_json_lists_segments_and_table_rows(shared_data, capsys):
+    """``dicomteach load --json``: per segmentation its segments (name, colour, codes, voxels), per table its rows."""
+    import json
+
+    from DICOMTeachLib.cli import main
+
+    folder = shared_data / "liver-ct-seg-sr"
+    assert main(["load", "--json", str(folder / "seg" / "liver.dcm"), str(folder / "sr")]) == 0
+    output = json.loads(capsys.readouterr().out)
+    nodes = [node for patient in output["patients"] for study in patient["studies"] for series in study["series"]
+             for node in series["nodes"]]
+    (segmentation,) = [node for node in nodes if node["class_name"] == "vtkMRMLSegmentationNode"]
+    (segment,) = segmentation["details"]["segments"]
+    seg = pydicom.dcmread(folder / "seg" / "liver.dcm")
+    assert segment["name"] == seg.SegmentSequence[0].SegmentLabel
+    assert segment["terminology"]["type"] == {"value": "T-62000", "scheme": "SRT", "meaning": "Liver"}
+    assert segment["voxel_count"] == int(np.unpackbits(np.frombuffer(seg.PixelData, np.uint8)).sum())
+    assert len(segment["color"]) == 3
+    tables = {node["name"]: node["details"] for node in nodes if node["class_name"] == "vtkMRMLTableNode"}
+    measurements = tables["Measurements: measurements"]["rows"]
+    assert len(measurements) == 6
+    assert measurements[0]["Value"] == pytest.approx(37.3289) and measurements[0]["Units"] == "[hnsf'U]"
+    assert measurements[0]["Referenced segment"] == segment["name"]
+    assert len(tables["Measurements: content items"]["rows"]) == len(read_sr(
+        str(folder / "sr" / "liver-measurements-sr.dcm")).items())

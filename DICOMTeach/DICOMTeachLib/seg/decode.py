@@ -498,6 +498,9 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
         all_frames = list(range(len(layout.positions)))
         placements = _place_frames(layout, grid, {0: all_frames}, {}, skipped, messages)[0]
         for segment in segments:
+            if segment.number == 0:
+                messages.append(f"segment 0 '{segment.name}' is the labelmap's background: not loaded as a segment")
+                continue
             mask = _segment_mask(segment.number, placements, grid, layout,
                                  lambda frame, n=segment.number: (read_frame(frame) == n).view(np.uint8))
             if mask is not None:
@@ -529,6 +532,8 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
                                  allocate or _numpy_allocator)
             if mask is not None:
                 masks[number] = mask
+    if segmentation_type == "LABELMAP":
+        segments = [segment for segment in segments if segment.number != 0]
     for segment in segments:
         mask = masks.get(segment.number)
         if mask is None or not mask.array.any():
