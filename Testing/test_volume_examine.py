@@ -250,3 +250,27 @@ def test_examine_never_modifies_the_source_files(lidc_by_position, tmp_path):
     before = [open(p, "rb").read() for p in copies]
     examine(copies)
     assert [open(p, "rb").read() for p in copies] == before
+
+
+def test_enhanced_multiframe_with_temporal_position_index_splits_into_time_points(shared_data, tmp_path, mrml):
+    import copy
+
+    dataset = pydicom.dcmread(shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm")
+    original = dataset.pixel_array
+    frames = list(dataset.PerFrameFunctionalGroupsSequence)
+    doubled = [copy.deepcopy(item) for item in frames] + [copy.deepcopy(item) for item in frames]
+    for index, item in enumerate(doubled):
+        item.FrameContentSequence[0].TemporalPositionIndex = 1 + index // len(frames)
+    dataset.PerFrameFunctionalGroupsSequence = doubled
+    dataset.NumberOfFrames = len(doubled)
+    second = (original.astype(np.int32) + 7).astype(original.dtype)
+    dataset.PixelData = dataset.PixelData + second.tobytes()
+    path = tmp_path / "mf-4d.dcm"
+    dataset.save_as(path)
+
+    loadables = examine([path])
+    assert [item.name.split(" - ")[-1] for item in loadables] == [
+        "time point 1 (TemporalPositionIndex 1)", "time point 2 (TemporalPositionIndex 2)"]
+    assert all(not item.warnings for item in loadables)
+    first, later = (voxels(build(item, mrml)) for item in loadables)
+    assert np.array_equal(later, first + 7)
