@@ -281,3 +281,75 @@ def test_load_json_lists_segments_and_table_rows(shared_data, capsys):
     assert measurements[0]["Referenced segment"] == segment["name"]
     assert len(tables["Measurements: content items"]["rows"]) == len(read_sr(
         str(folder / "sr" / "liver-measurements-sr.dcm")).items())
+
+
+def _write_3d_regions_sr(folder: Path, ct: pydicom.Dataset) -> Path:
+    """A Comprehensive 3D SR written by highdicom: an ELLIPSOID volume surface, a POLYGON and an ELLIPSE region."""
+    import highdicom as hd
+
+    frame_of_reference = ct.FrameOfReferenceUID
+    nodule = hd.sr.CodedConcept("27925004", "SCT", "Nodule")
+    volume = hd.sr.Measurement(name=hd.sr.CodedConcept("118565006", "SCT", "Volume"), value=1.5,
+                               unit=hd.sr.CodedConcept("mm3", "UCUM", "cubic millimeter"))
+
+    def tracking(name):
+        return hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=name)
+
+    ellipsoid = hd.sr.VolumeSurface(
+        graphic_type=hd.sr.GraphicTypeValues3D.ELLIPSOID,
+        graphic_data=np.array([[10, 20, 30], [30, 20, 30], [20, 15, 30], [20, 25, 30], [20, 20, 26], [20, 20, 34]],
+                              dtype=float),
+        frame_of_reference_uid=frame_of_reference,
+        source_images=[hd.sr.SourceImageForSegmentation.from_source_image(ct)])
+    polygon = hd.sr.ImageRegion3D(graphic_type=hd.sr.GraphicTypeValues3D.POLYGON,
+                                  graphic_data=np.array([[0, 0, 5], [10, 0, 5], [10, 10, 5], [0, 0, 5]], dtype=float),
+                                  frame_of_reference_uid=frame_of_reference)
+    ellipse = hd.sr.ImageRegion3D(graphic_type=hd.sr.GraphicTypeValues3D.ELLIPSE,
+                                  graphic_data=np.array([[-5, 0, 0], [5, 0, 0], [0, -2, 0], [0, 2, 0]], dtype=float),
+                                  frame_of_reference_uid=frame_of_reference)
+    groups = [
+        hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=tracking("ellipsoid"), referenced_volume_surface=ellipsoid, finding_type=nodule,
+            measurements=[volume]),
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=tracking("polygon"), referenced_region=polygon, finding_type=nodule),
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=tracking("ellipse"), referenced_region=ellipse, finding_type=nodule),
+    ]
+    observer = hd.sr.ObserverContext(observer_type=hd.sr.CodedConcept("121006", "DCM", "Person"),
+                                     observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+                                         name="Doe^Jane"))
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=observer),
+        procedure_reported=hd.sr.CodedConcept("25045-6", "LN", "CT unspecified body region"),
+        imaging_measurements=groups)
+    sr = hd.sr.Comprehensive3DSR(evidence=[ct], content=report, series_instance_uid=hd.UID(), series_number=7,
+                                 sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test")
+    path = folder / "regions3d.dcm"
+    sr.save_as(path)
+    return path
+
+
+def test_3d_regions_become_roi_and_closed_curves(shared_data, mrml, tmp_path):
+    ct = pydicom.dcmread(shared_data / "highdicom-test-files/ct_image.dcm")
+    path = _write_3d_regions_sr(tmp_path, ct)
+    loaded = _load_all(mrml, [path])
+    _, result = loaded[LoadableKind.STRUCTURED_REPORT]
+    assert result.skipped == []
+    markups = {node.GetName().split(":")[0]: node for node in result.nodes if node.IsA("vtkMRMLMarkupsNode")}
+    roi = markups["ellipsoid"]
+    assert roi.IsA("vtkMRMLMarkupsROINode")
+    center = [0.0, 0.0, 0.0]
+    roi.GetCenterWorld(center)
+    assert np.allclose(center, [-20, -20, 30])  # LPS (20, 20, 30) in RAS
+    size = [0.0, 0.0, 0.0]
+    roi.GetSizeWorld(size)
+    assert np.allclose(sorted(size), [8, 10, 20])  # the ellipsoid's three diameters
+    assert roi.GetAttribute("DICOM.FrameOfReferenceUID") == ct.FrameOfReferenceUID
+    polygon = markups["polygon"]
+    assert polygon.IsA("vtkMRMLMarkupsClosedCurveNode") and polygon.GetNumberOfControlPoints() == 3
+    assert np.allclose(polygon.GetNthControlPointPosition(1), [-10, 0, 5])
+    ellipse = markups["ellipse"]
+    points = np.array([ellipse.GetNthControlPointPosition(i) for i in range(ellipse.GetNumberOfControlPoints())])
+    # On the ellipse x^2/5^2 + y^2/2^2 = 1 (z = 0), in RAS.
+    assert np.allclose((points[:, 0] / 5) ** 2 + (points[:, 1] / 2) ** 2, 1) and np.allclose(points[:, 2], 0)

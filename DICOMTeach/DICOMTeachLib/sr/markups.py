@@ -109,7 +109,9 @@ def shape_from_region(region: Region, plane: ImagePlane | None) -> MarkupShape:
             return MarkupShape("closed curve", ras(points[:-1]), frame_of_reference)
         return MarkupShape("curve", ras(points), frame_of_reference)
     if graphic == "POLYGON":
-        return MarkupShape("closed curve", ras(points), frame_of_reference)
+        # The standard repeats the first point at the end; a closed curve closes itself.
+        closed = points[:-1] if len(points) > 3 and np.allclose(points[0], points[-1]) else points
+        return MarkupShape("closed curve", ras(closed), frame_of_reference)
     if graphic == "CIRCLE":
         if len(points) != 2 or normal is None:
             raise UnplaceableRegion("a CIRCLE needs its centre and one point on it, on an image")
@@ -151,11 +153,13 @@ def add_markups_node(scene: Any, shape: MarkupShape, name: str) -> Any:
         axes = shape.roi_axes_ras
         lengths = np.linalg.norm(axes, axis=0)
         directions = axes / np.where(lengths > 0, lengths, 1.0)
+        if np.linalg.det(directions) < 0:  # a rotation, not a mirror: flip the last axis (its length is kept)
+            directions[:, 2] *= -1
         matrix = vtk.vtkMatrix4x4()
         for row in range(3):
             for column in range(3):
                 matrix.SetElement(row, column, float(directions[row, column]))
-        node.SetAndObserveObjectToNodeMatrix(matrix) if hasattr(node, "SetAndObserveObjectToNodeMatrix") else None
+        node.SetAndObserveObjectToNodeMatrix(matrix)
         node.SetCenter(*(float(v) for v in shape.roi_center_ras))
         node.SetRadiusXYZ(*(float(v) for v in lengths))
     else:
