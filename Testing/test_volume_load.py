@@ -196,7 +196,7 @@ def test_pydicom_single_images_in_several_transfer_syntaxes_match_slicers_reader
     _assert_matches_archetype(mrml, only(examine([pydicom_test_file(name)])))
 
 
-@pytest.mark.parametrize("name", ["SC_rgb.dcm", "SC_rgb_jpeg_dcmtk.dcm"])
+@pytest.mark.parametrize("name", ["SC_rgb.dcm", "SC_rgb_jpeg_dcmtk.dcm", "SC_rgb_jpeg.dcm"])
 def test_colour_images_load_where_slicers_scalar_reader_fails(name, mrml):
     # AddArchetypeScalarVolume reports FileFormatError on RGB data (Slicer's scalar plugin cannot
     # load it either); our vector volume holds exactly what pydicom decodes.
@@ -226,3 +226,9 @@ def test_enhanced_ct_geometry_agrees_with_simpleitk(mrml):
     k = [frame.frame for frame in loadable.plan.frames].index(0)  # where the first stored frame went
     assert np.allclose(np.diag([-1, -1, 1]) @ (matrix @ [0, 0, k, 1])[:3], image.GetOrigin(), atol=1e-4)
     assert np.array_equal(voxels(node)[k], sitk.GetArrayFromImage(image)[0])
+
+
+def test_compressed_pixel_data_cut_short_fails_with_a_clear_reason(mrml):
+    loadable = only(examine([pydicom_data_file("emri_small_jpeg_2k_lossless_too_short.dcm")]))
+    with pytest.raises(LoadError, match="emri_small_jpeg_2k_lossless_too_short.dcm.*(truncated|decode)"):
+        build(loadable, mrml)

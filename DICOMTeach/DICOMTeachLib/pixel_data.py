@@ -56,6 +56,8 @@ def probe_after_header(fp: BinaryIO, dataset: Any) -> PixelDataInfo:
     group, element = struct.unpack(endian + "HH", head[:4])
     if (group << 16 | element) != PIXEL_DATA_TAG:
         return PixelDataInfo(False, file_size=size)
+    if not implicit and not head[4:6].isalpha():
+        implicit = True  # files that say explicit VR but are written implicit (pydicom reads them so too)
     if implicit:
         (length,) = struct.unpack(endian + "L", head[4:8])
         value_offset = start + 8

@@ -84,6 +84,8 @@ def _decoded(path: str, plan: VolumePlan) -> np.ndarray:
 
     try:
         dataset = pydicom.dcmread(path)
+        if "PixelData" not in dataset:  # pydicom drops an encapsulated value it cannot read to its end
+            raise LoadError("the pixel data cannot be read to its end (truncated or corrupt file)", path)
         array = dataset.pixel_array
         if plan.pixel_format.photometric.startswith("PALETTE"):
             from pydicom.pixels import apply_color_lut
