@@ -34,6 +34,8 @@ class SegPlan:
     referenced_series_uids: list[str] = field(default_factory=list)
     referenced_instance_uids: list[str] = field(default_factory=list)
     frame_of_reference_uid: str = ""
+    #: the examined header (pixel data offset attached), so load does not parse it again
+    header: Any = None
 
 
 @dataclass
@@ -199,7 +201,7 @@ def load_segmentation(loadable: Loadable, scene: Any, progress: Any = None) -> L
         result.messages.append("the referenced series is not loaded: the segmentation is placed by the SEG's own "
                                "plane positions")
     allocator = VTKImageAllocator()
-    decoded = decode_segmentation(plan.path, reference.grid if reference else None,
+    decoded = decode_segmentation(plan.path, reference.grid if reference else None, dataset=plan.header,
                                   reference_frame_of_reference=reference.frame_of_reference_uid if reference else "",
                                   allocate=allocator)
     if progress:

@@ -321,11 +321,31 @@ def _copy_block(frames: np.ndarray):
     return block
 
 
-def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, path: str):
+def _pixels_after_header(header: Any, path: str) -> bytes | None:
+    """Uncompressed pixel bytes at the offset examine found after ``header`` (so the header is not read twice)."""
+    from ..pixel_data import pixel_data_info
+
+    info = pixel_data_info(header)
+    meta = getattr(header, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if info is None or not info.present or info.length is None or info.truncated or syntax is None \
+            or syntax.is_compressed or not syntax.is_little_endian:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(info.offset)
+            data = handle.read(info.length)
+    except OSError as error:
+        raise LoadError(f"cannot read the pixel data: {error}", path) from error
+    return data if len(data) == info.length else None
+
+
+def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, path: str,
+                  pixel_bytes: bytes | None = None):
     """(frame index -> (rows, columns) stored values, frame list -> stacked frames or None)."""
     rows, columns = layout.rows, layout.columns
     frames = len(layout.positions)
-    if "PixelData" not in dataset:
+    if "PixelData" not in dataset and pixel_bytes is None:
         raise LoadError("the SEG has no pixel data", path)
     transfer_syntax = dataset.file_meta.get("TransferSyntaxUID") if hasattr(dataset, "file_meta") else None
     compressed = transfer_syntax is not None and transfer_syntax.is_compressed
@@ -338,7 +358,7 @@ def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, pat
                             path) from error
         pixels = np.asarray(pixels).reshape(frames, rows, columns)
         return (lambda index: pixels[index]), _copy_block(pixels)
-    raw = dataset.PixelData
+    raw = pixel_bytes if pixel_bytes is not None else dataset.PixelData
     if bits_allocated == 1:
         return _bits_readers(raw, rows, columns, path)
     dtype = np.dtype("<u2") if bits_allocated == 16 else np.dtype(np.uint8)
@@ -448,7 +468,9 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     import pydicom
 
     path = str(path)
-    if dataset is None:
+    pixel_bytes = _pixels_after_header(dataset, path) if dataset is not None and "PixelData" not in dataset \
+        else None
+    if dataset is None or ("PixelData" not in dataset and pixel_bytes is None):
         try:
             dataset = pydicom.dcmread(path)
         except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError) as error:
@@ -492,7 +514,7 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     if grid is None:
         grid = own_grid(layout, messages)
 
-    read_frame, read_block = _frame_reader(dataset, layout, segmentation_type, path)
+    read_frame, read_block = _frame_reader(dataset, layout, segmentation_type, path, pixel_bytes)
     masks: dict[int, SegmentMask] = {}
     if segmentation_type == "LABELMAP":
         all_frames = list(range(len(layout.positions)))

@@ -79,6 +79,7 @@ def examine_segmentations(headers: Mapping[str, Any]) -> list[Loadable]:
             selected="slide microscopy" not in " ".join(warnings),
             plan=SegPlan(path=path, identity=identity, referenced_series_uids=list(references),
                          referenced_instance_uids=referenced_instances,
-                         frame_of_reference_uid=str(dataset.get("FrameOfReferenceUID", "") or "")),
+                         frame_of_reference_uid=str(dataset.get("FrameOfReferenceUID", "") or ""),
+                         header=dataset),
         ))
     return loadables
