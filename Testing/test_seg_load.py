@@ -252,3 +252,43 @@ def test_frames_in_shuffled_order_give_the_same_segments(shared_data, mrml, tmp_
     for name in first:
         assert len(first[name]) > 0
         assert set(map(tuple, np.round(first[name], 3).tolist())) == set(map(tuple, np.round(second[name], 3).tolist()))
+
+
+@pytest.mark.parametrize("relative", SHARED_SEGS)
+def test_terminology_tags_are_what_slicers_terminologies_logic_writes_and_reads(shared_data, mrml, relative):
+    """Slicer's own vtkSlicerTerminologiesModuleLogic (slicer-core) serializes the same string and reads it back."""
+    import slicer
+    import vtk
+
+    from DICOMTeachLib.seg.builder import build_segmentation_node
+    from DICOMTeachLib.seg.decode import decode_segmentation
+
+    path = shared_data / relative
+    logic = slicer.vtkSlicerTerminologiesModuleLogic()
+    node = build_segmentation_node(mrml.scene, decode_segmentation(path), "this SEG", terminologies=logic)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    segmentation = node.GetSegmentation()
+    for item, index in zip(ds.SegmentSequence, range(segmentation.GetNumberOfSegments()), strict=True):
+        value = vtk.mutable("")
+        assert segmentation.GetNthSegment(index).GetTag("TerminologyEntry", value)
+        tag = str(value)
+
+        def code(sequence_item, keyword):
+            found = sequence_item.get(keyword)
+            return (found[0].CodeValue, found[0].CodingSchemeDesignator, found[0].CodeMeaning) if found \
+                else ("", "", "")
+
+        category, kind = code(item, "SegmentedPropertyCategoryCodeSequence"), \
+            code(item, "SegmentedPropertyTypeCodeSequence")
+        region = code(item, "AnatomicRegionSequence")
+        anatomic_context = "this SEG" if any("AnatomicRegionSequence" in s for s in ds.SegmentSequence) \
+            else "Anatomic codes - DICOM master list"
+        assert tag == logic.SerializeTerminologyEntry(
+            "this SEG", *category, *kind, "", "", "", anatomic_context, *region, "", "", "")
+        entry = slicer.vtkSlicerTerminologyEntry()
+        assert logic.DeserializeTerminologyEntry(tag, entry)
+        assert (entry.GetTypeObject().GetCodeValue(), entry.GetTypeObject().GetCodingSchemeDesignator(),
+                entry.GetTypeObject().GetCodeMeaning()) == kind
+        assert entry.GetCategoryObject().GetCodeValue() == category[0]
+        if region[0]:
+            assert entry.GetAnatomicRegionObject().GetCodeValue() == region[0]

@@ -107,15 +107,16 @@ class SegmentDescription:
     def rgb(self) -> tuple[float, float, float]:
         return dicom_lab_to_rgb(self.dicom_lab) if self.dicom_lab else DEFAULT_RGB
 
-    def terminology_entry(self) -> str:
+    def terminology_entry(self, category_context: str = CATEGORY_CONTEXT,
+                          anatomic_context: str = ANATOMIC_CONTEXT) -> str:
         """The segment's "TerminologyEntry" tag value, as Slicer's DICOM SEG plugin writes it."""
 
         def part(code: Code | None) -> str:
             return code.serialized() if code else "^^"
 
         return "~".join([
-            CATEGORY_CONTEXT, part(self.category), part(self.type), part(self.type_modifier),
-            ANATOMIC_CONTEXT, part(self.anatomic_region), part(self.anatomic_region_modifier),
+            category_context, part(self.category), part(self.type), part(self.type_modifier),
+            anatomic_context, part(self.anatomic_region), part(self.anatomic_region_modifier),
         ])
 
 
