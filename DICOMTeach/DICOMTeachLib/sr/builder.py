@@ -189,6 +189,8 @@ def load_structured_report(loadable: Loadable, scene: Any, progress: Any = None)
     if not isinstance(plan, SRPlan):
         raise LoadError("this loadable was not made by the SR examiner", loadable.name)
     import_slicer()
+    if progress:
+        progress(0.0, f"reading {loadable.name}")
     document = read_sr(plan.path)
     result = LoadResult()
     result.messages.extend(document.warnings)
@@ -229,4 +231,6 @@ def load_structured_report(loadable: Loadable, scene: Any, progress: Any = None)
                 node = add_markups_node(scene, shape, name)
                 node.SetAttribute("DICOM.SR.ContentItem", region.position)
                 child(node)
+    if progress:
+        progress(1.0, f"loaded {loadable.name}")
     return result

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.uid import UID
+
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from ..seg.examine import unresolved_reference_warnings
@@ -87,10 +89,7 @@ def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
             plane = ImagePlane.from_dataset(by_instance[uid]) if uid in by_instance else None
             if plane is not None:
                 planes[uid] = plane
-        try:
-            sop_name = sop_class and __import__("pydicom").uid.UID(sop_class).name
-        except Exception:  # an unknown UID has no name; the UID itself is shown
-            sop_name = sop_class
+        sop_name = UID(sop_class).name or sop_class
         loadables.append(Loadable(
             kind=LoadableKind.STRUCTURED_REPORT,
             name=str(dataset.get("SeriesDescription", "") or "") or title or "Structured Report",
