@@ -353,3 +353,20 @@ def test_3d_regions_become_roi_and_closed_curves(shared_data, mrml, tmp_path):
     points = np.array([ellipse.GetNthControlPointPosition(i) for i in range(ellipse.GetNumberOfControlPoints())])
     # On the ellipse x^2/5^2 + y^2/2^2 = 1 (z = 0), in RAS.
     assert np.allclose((points[:, 0] / 5) ** 2 + (points[:, 1] / 2) ** 2, 1) and np.allclose(points[:, 2], 0)
+
+
+def test_image_region_is_placed_on_a_loaded_volume_when_examined_alone(shared_data, mrml):
+    """Slicer examines one series at a time: the SR's image is then found as a slice of a loaded volume."""
+    ct_path = shared_data / "highdicom-test-files/ct_image.dcm"
+    sr_path = shared_data / "highdicom-test-files/sr_document.dcm"
+    _load_all(mrml, [ct_path])  # the CT first, in a separate examine, as the DICOM browser would
+    loaded = _load_all(mrml, [sr_path])
+    _, result = loaded[LoadableKind.STRUCTURED_REPORT]
+    assert result.skipped == []
+    (circle,) = [node for node in result.nodes if node.IsA("vtkMRMLMarkupsNode")]
+    import highdicom as hd
+
+    transformer = hd.spatial.ImageToReferenceTransformer.for_image(pydicom.dcmread(ct_path))
+    center = transformer(np.array([[58.0, 52.0]]))[0] * np.array([-1, -1, 1])
+    points = np.array([circle.GetNthControlPointPosition(i) for i in range(circle.GetNumberOfControlPoints())])
+    assert np.allclose(points.mean(axis=0), center, atol=1e-4)
