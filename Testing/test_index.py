@@ -130,3 +130,33 @@ def test_index_command_prints_the_tree_and_json(capsys, pydicom_ct_files):
 def test_index_command_names_a_missing_path(capsys, tmp_path):
     assert main(["index", str(tmp_path / "absent")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def _elements(dataset):
+    return [(e.tag, e.VR, [_elements(item) for item in e.value] if e.VR == "SQ" else repr(e.value))
+            for e in dataset]
+
+
+def test_examine_headers_read_fast_equal_pydicoms_own_reading(shared_data):
+    """The fast header path hands pydicom raw elements; every value must come out as dcmread gives it."""
+    import warnings
+
+    from DICOMTeachLib.fast_header import read_header_fast
+
+    files = [p for p in sorted(shared_data.rglob("*.dcm"))]
+    files += [p for p in sorted(pydicom_test_directory().glob("*.dcm"))]
+    fast = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in files:
+            result = read_header_fast(str(path))
+            if result is None:
+                continue
+            fast += 1
+            dataset, info = result
+            reference = pydicom.dcmread(path, stop_before_pixels=True)
+            assert _elements(dataset) == _elements(reference), path
+            assert _elements(dataset.file_meta) == _elements(reference.file_meta), path
+            assert dataset.original_encoding == reference.original_encoding, path
+            assert info.present == ("PixelData" in pydicom.dcmread(path)), path
+    assert fast > 100

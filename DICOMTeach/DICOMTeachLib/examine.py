@@ -17,6 +17,7 @@ import pydicom
 
 from . import pixel_data
 from .errors import DICOMTeachError
+from .fast_header import read_header_fast
 from .loadable import Loadable
 
 #: Examiners as "module:function"; each takes {path: header dataset} and returns loadables.
@@ -41,7 +42,13 @@ def read_header(path: str) -> pydicom.Dataset:
 
     Where the pixel data starts (and whether the file holds all of it) is kept
     on the dataset, see :mod:`.pixel_data`; the pixels themselves are not read.
+    Most files are split into raw elements by :mod:`.fast_header` (pydicom
+    converts their values when asked); the others go through pydicom's reader.
     """
+    fast = read_header_fast(path)  # the common little-endian case, without pydicom's parsing loop
+    if fast is not None and len(fast[0]):
+        setattr(fast[0], pixel_data.ATTRIBUTE, fast[1])
+        return fast[0]
     try:
         with open(path, "rb") as fp:
             dataset = pydicom.dcmread(fp, stop_before_pixels=True)
