@@ -292,3 +292,43 @@ def test_terminology_tags_are_what_slicers_terminologies_logic_writes_and_reads(
         assert entry.GetCategoryObject().GetCodeValue() == category[0]
         if region[0]:
             assert entry.GetAnatomicRegionObject().GetCodeValue() == region[0]
+
+
+def test_frames_not_starting_on_byte_boundaries_are_unpacked_right(shared_data, mrml, tmp_path):
+    """A 13x11 crop of the liver SEG: 143 bits a frame, so frames 2 and 3 start mid-byte."""
+    source = shared_data / "liver-ct-seg-sr/seg/liver.dcm"
+    ds = pydicom.dcmread(source)
+    frames = int(ds.NumberOfFrames)
+    bits = np.unpackbits(np.frombuffer(ds.PixelData, np.uint8), bitorder="little")[:frames * ds.Rows * ds.Columns]
+    full = bits.reshape(frames, ds.Rows, ds.Columns)
+    # Pick the 13x11 window with the most segment pixels in the middle frame, so the crop is not empty.
+    middle = full[frames // 2].astype(np.int64)
+    sums = np.lib.stride_tricks.sliding_window_view(middle, (13, 11)).sum(axis=(2, 3))
+    top, left = np.unravel_index(np.argmax(np.where(sums < 13 * 11, sums, 0)), sums.shape)
+    crop = full[:, top:top + 13, left:left + 11]
+    assert 0 < crop.sum() < crop.size
+    ds.PixelData = np.packbits(crop.ravel(), bitorder="little").tobytes()
+    ds.Rows, ds.Columns = 13, 11
+    spacing = [float(v) for v in ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing]
+    for group in ds.PerFrameFunctionalGroupsSequence:
+        plane = group.PlanePositionSequence[0]
+        x, y, z = (float(v) for v in plane.ImagePositionPatient)
+        plane.ImagePositionPatient = [x + left * spacing[1], y + top * spacing[0], z]  # axis-aligned CT
+    cropped = tmp_path / "cropped.dcm"
+    ds.save_as(cropped)
+    _, result = _load_seg(mrml, cropped)
+    (summary,) = describe_segmentation(result.nodes[0])
+    assert summary.voxel_count == int(crop.sum())
+    import highdicom as hd
+
+    seg = hd.seg.segread(str(cropped))
+    assert int(np.count_nonzero(seg.get_volume(combine_segments=False).array)) == int(crop.sum())
+    # Same places as the uncropped SEG's voxels in that window.
+    _, original = _load_seg(mrml, source)
+    (whole,) = describe_segmentation(original.nodes[0])
+
+    def keys(points):
+        return set(map(tuple, np.round(points, 2).tolist()))
+
+    inside = keys(segment_points_lps(result.nodes[0], summary.id))
+    assert inside <= keys(segment_points_lps(original.nodes[0], whole.id)) and len(inside) == crop.sum()
