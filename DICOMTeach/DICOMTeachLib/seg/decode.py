@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DICOMTeachError, LoadError
+from ..errors import LoadError
 from .frame_scan import ScannedFrames, scan_frames
 from .metadata import SegmentDescription, read_segment_descriptions
 
@@ -517,16 +517,14 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     read_frame, read_block = _frame_reader(dataset, layout, segmentation_type, path, pixel_bytes)
     masks: dict[int, SegmentMask] = {}
     if segmentation_type == "LABELMAP":
-        all_frames = list(range(len(layout.positions)))
-        placements = _place_frames(layout, grid, {0: all_frames}, {}, skipped, messages)[0]
+        everything = SegmentDescription(0, "all segments (labelmap frames)")
+        placements = _place_frames(layout, grid, {0: list(range(len(layout.positions)))}, {0: everything},
+                                   skipped, messages)[0]
         for segment in segments:
             if segment.number == 0:
                 messages.append(f"segment 0 '{segment.name}' is the labelmap's background: not loaded as a segment")
-                continue
-            mask = _segment_mask(segment.number, placements, grid, layout,
-                                 lambda frame, n=segment.number: (read_frame(frame) == n).view(np.uint8))
-            if mask is not None:
-                masks[segment.number] = _crop(mask)
+        masks = _labelmap_masks(placements, grid, layout, read_frame, [s.number for s in segments if s.number],
+                                allocate or _numpy_allocator)
     else:
         frames_by_segment: dict[int, list[int]] = defaultdict(list)
         for frame, number in enumerate(layout.segment_numbers.tolist()):
@@ -564,20 +562,43 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     return DecodedSegmentation(segments, grid, masks, segmentation_type, on_reference, skipped, messages)
 
 
-def _crop(mask: SegmentMask) -> SegmentMask:
-    """Shrink a mask to the bounding box of its set voxels (labelmap frames cover every segment)."""
-    nonzero = np.nonzero(mask.array)
-    if not nonzero[0].size:
-        return mask
-    k0, k1 = nonzero[0].min(), nonzero[0].max() + 1
-    j0, j1 = nonzero[1].min(), nonzero[1].max() + 1
-    i0, i1 = nonzero[2].min(), nonzero[2].max() + 1
-    i, j, k = mask.offset
-    return SegmentMask(mask.segment_number, np.ascontiguousarray(mask.array[k0:k1, j0:j1, i0:i1]),
-                       (i + int(i0), j + int(j0), k + int(k0)))
+def _labelmap_masks(placements: list[_Placement], grid: Grid, layout: FrameLayout, read_frame,
+                    numbers: list[int], allocate: Allocator) -> dict[int, SegmentMask]:
+    """Paint the labelmap frames once, then cut each segment out of its own bounding box."""
+    if not placements:
+        return {}
+    dtype = read_frame(placements[0].frame).dtype
+    labels = _segment_mask(0, placements, grid, layout, read_frame,
+                           allocate=lambda number, shape, offset, zeroed: np.zeros(shape, dtype=dtype))
+    nk, nj, ni = labels.array.shape
+    top = int(max(numbers)) + 1 if numbers else 1
+    # Which slices, rows and columns hold each label: three bincounts a slice, no per-segment pass.
+    in_slice = np.zeros((nk, top), dtype=bool)
+    in_row = np.zeros((top, nj), dtype=bool)
+    in_column = np.zeros((top, ni), dtype=bool)
+    row_index = np.arange(nj)[:, None]
+    column_index = np.arange(ni)[None, :]
+    for k in range(nk):
+        plane = np.where(labels.array[k] < top, labels.array[k], 0).astype(np.int64)
+        in_slice[k] = np.bincount(plane.ravel(), minlength=top)[:top] > 0
+        in_row |= np.bincount((plane * nj + row_index).ravel(), minlength=top * nj).reshape(top, nj) > 0
+        in_column |= np.bincount((plane * ni + column_index).ravel(), minlength=top * ni).reshape(top, ni) > 0
+    masks = {}
+    i_base, j_base, k_base = labels.offset
+    for number in numbers:
+        ks, js, is_ = np.nonzero(in_slice[:, number])[0], np.nonzero(in_row[number])[0], \
+            np.nonzero(in_column[number])[0]
+        if not ks.size:
+            continue
+        k0, k1, j0, j1, i0, i1 = ks[0], ks[-1] + 1, js[0], js[-1] + 1, is_[0], is_[-1] + 1
+        array = allocate(number, (int(k1 - k0), int(j1 - j0), int(i1 - i0)),
+                         (int(i_base + i0), int(j_base + j0), int(k_base + k0)), False)
+        np.equal(labels.array[k0:k1, j0:j1, i0:i1], number, out=array.view(bool))
+        masks[number] = SegmentMask(number, array, (int(i_base + i0), int(j_base + j0), int(k_base + k0)))
+    return masks
 
 
 __all__ = [
-    "DICOMTeachError", "DecodedSegmentation", "FrameLayout", "Grid", "SegmentMask", "SEG_SOP_CLASSES",
+    "DecodedSegmentation", "FrameLayout", "Grid", "SegmentMask", "SEG_SOP_CLASSES",
     "decode_segmentation", "own_grid", "read_frame_layout",
 ]
