@@ -133,3 +133,15 @@ def test_file_that_is_not_dicom_is_reported_unreadable(tmp_path):
     junk.write_bytes(b"not a dicom file at all" * 10)
     result = examine_files([str(junk)])
     assert result.loadables == [] and str(junk) in result.unreadable
+
+
+def test_frame_without_segment_identification_is_skipped(shared_data, mrml, tmp_path):
+    seg_path, _ = _liver(shared_data)
+    ds = pydicom.dcmread(seg_path)
+    del ds.PerFrameFunctionalGroupsSequence[1].SegmentIdentificationSequence
+    damaged = tmp_path / "no-segment-id.dcm"
+    ds.save_as(damaged)
+    result = load_loadable(_seg_loadable(damaged), mrml.scene)
+    assert result.skipped == ["frame 2 names no segment (no SegmentIdentificationSequence)"]
+    total = int(np.unpackbits(np.frombuffer(ds.PixelData, np.uint8)).sum())
+    assert _voxels_per_segment(result.nodes[0]) == {"Liver": total - _frame_voxels(ds, 1)}

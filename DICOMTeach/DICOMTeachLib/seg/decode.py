@@ -74,6 +74,7 @@ class FrameLayout:
     segment_numbers: np.ndarray  # (frames,) ReferencedSegmentNumber, 0 for labelmap SEGs
     has_positions: bool = True
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # frames left out, and why
 
     @property
     def normal(self) -> np.ndarray:
@@ -154,7 +155,8 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
     if layout is not None:
         return layout
     per_frame = dataset.get("PerFrameFunctionalGroupsSequence")
-    notes = []
+    notes: list[str] = []
+    skipped_frames: list[str] = []
     if per_frame is not None and len(per_frame) < frames:
         raise LoadError(f"NumberOfFrames is {frames} but there are only {len(per_frame)} per-frame functional "
                         "groups", path)
@@ -195,8 +197,10 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
         if not labelmap:
             identification = _group(group, shared, "SegmentIdentificationSequence")
             if identification is None or "ReferencedSegmentNumber" not in identification:
-                raise LoadError(f"frame {index + 1} names no segment (SegmentIdentificationSequence)", path)
-            numbers[index] = int(identification.ReferencedSegmentNumber)
+                skipped_frames.append(f"frame {index + 1} names no segment (no SegmentIdentificationSequence)")
+                numbers[index] = -1
+            else:
+                numbers[index] = int(identification.ReferencedSegmentNumber)
 
     if orientation is None:
         orientation = np.array([1.0, 0, 0, 0, 1.0, 0])
@@ -209,7 +213,7 @@ def read_frame_layout(dataset: Any, path: str = "") -> FrameLayout:
     if not has_positions:
         positions = np.zeros((frames, 3))
     return FrameLayout(rows, columns, row_direction, column_direction, (float(spacing[0]), float(spacing[1])),
-                       slice_spacing, positions, numbers, has_positions, notes)
+                       slice_spacing, positions, numbers, has_positions, notes, skipped_frames)
 
 
 def _layout_from_shared(shared: Any, scanned: ScannedFrames, rows: int, columns: int,
@@ -491,7 +495,7 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
         layout = read_frame_layout(dataset, path)
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise LoadError(f"cannot read the frame geometry: {error}", path) from error
-    skipped: list[str] = []
+    skipped: list[str] = list(layout.skipped)
     messages: list[str] = list(layout.notes)
 
     grid = None
@@ -528,7 +532,8 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     else:
         frames_by_segment: dict[int, list[int]] = defaultdict(list)
         for frame, number in enumerate(layout.segment_numbers.tolist()):
-            frames_by_segment[number].append(frame)
+            if number >= 0:  # -1: the frame names no segment (said in the layout's notes)
+                frames_by_segment[number].append(frame)
         unknown = sorted(set(frames_by_segment) - set(by_number))
         for number in unknown:
             skipped.append(f"{len(frames_by_segment.pop(number))} frame(s) reference segment number {number}, "

@@ -191,7 +191,7 @@ def load_structured_report(loadable: Loadable, scene: Any, progress: Any = None)
     import_slicer()
     if progress:
         progress(0.0, f"reading {loadable.name}")
-    document = read_sr(plan.path)
+    document = read_sr(plan.path, plan.header)
     result = LoadResult()
     result.messages.extend(document.warnings)
     sh = scene.GetSubjectHierarchyNode()

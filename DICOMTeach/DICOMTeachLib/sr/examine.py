@@ -35,6 +35,8 @@ class SRPlan:
     referenced_series: dict[str, list[str]] = field(default_factory=dict)
     #: SOP instance UID -> plane of the referenced images among the examined files (to place SCOORDs).
     image_planes: dict[str, ImagePlane] = field(default_factory=dict)
+    #: the examined dataset: an SR has no pixel data, so it is the whole document
+    header: Any = None
 
 
 def template_identifier(dataset: Any) -> str:
@@ -101,6 +103,6 @@ def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
             warnings=warnings,
             notes=[f"{sop_name}, template {('TID ' + template) if template else 'not given'}, title '{title}'"],
             referenced_instance_uids=[uid for uids in references.values() for uid in uids],
-            plan=SRPlan(path, identity, template, measurement_report, references, planes),
+            plan=SRPlan(path, identity, template, measurement_report, references, planes, dataset),
         ))
     return loadables
