@@ -332,3 +332,19 @@ def test_frames_not_starting_on_byte_boundaries_are_unpacked_right(shared_data, 
 
     inside = keys(segment_points_lps(result.nodes[0], summary.id))
     assert inside <= keys(segment_points_lps(original.nodes[0], whole.id)) and len(inside) == crop.sum()
+
+
+def test_big_endian_seg_loads_the_same_voxels_as_little_endian(mrml):
+    """pydicom-data's liver SEG in Explicit VR Big Endian (read through pydicom) and Little Endian (numpy)."""
+    from pydicom.data import get_testdata_file
+
+    little, big = (Path(get_testdata_file(name)) for name in ("liver.dcm", "liver_expb.dcm"))
+    assert pydicom.dcmread(big, stop_before_pixels=True).file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.2"
+    summaries = []
+    for path in (little, big):
+        _, result = _load_seg(mrml, path)
+        (summary,) = describe_segmentation(result.nodes[0])
+        summaries.append((summary, segment_points_lps(result.nodes[0], summary.id)))
+    (first, first_points), (second, second_points) = summaries
+    assert first.voxel_count == second.voxel_count > 0
+    assert np.array_equal(first_points, second_points)
