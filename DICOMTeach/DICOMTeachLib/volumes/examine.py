@@ -63,8 +63,55 @@ def _named(paths: Sequence[str]) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
+# Values read straight from the raw element bytes: examining 600 slices asks ~20 values of each,
+# and pydicom's conversion of each value costs more than the whole header split did. Only
+# ASCII-only VRs (and little-endian US) are read this way; everything else goes through pydicom.
+_ASCII_VRS = {"AE", "AS", "CS", "DA", "DS", "IS", "TM", "UI", "DT"}
+_RAW_KEYWORDS = (
+    "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "SeriesNumber", "ImageType", "AcquisitionNumber",
+    "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "ImagerPixelSpacing", "RescaleSlope",
+    "RescaleIntercept", "SpacingBetweenSlices", "SliceThickness", "NumberOfFrames", "PhotometricInterpretation",
+    "TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime", "Rows", "Columns", "BitsAllocated",
+    "BitsStored", "PixelRepresentation", "SamplesPerPixel", "PlanarConfiguration",
+)
+
+
+def _raw_table() -> dict[str, tuple[int, str]]:
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    table = {}
+    for keyword in _RAW_KEYWORDS:
+        tag = tag_for_keyword(keyword)
+        table[keyword] = (tag, dictionary_VR(tag))
+    return table
+
+
+_RAW: dict[str, tuple[int, str]] = {}
+
+
+def _value(ds: Any, keyword: str) -> Any:
+    """A header value: text (multi-values joined by a backslash) or int for US, else pydicom's value."""
+    if not _RAW:
+        _RAW.update(_raw_table())
+    known = _RAW.get(keyword)
+    if known is None:
+        return ds.get(keyword, None)
+    tag, vr = known
+    item = ds.get_item(tag) if tag in ds else None
+    if item is None:
+        return None
+    raw = item.value
+    if type(item).__name__ == "RawDataElement" and isinstance(raw, bytes) and item.is_little_endian \
+            and item.VR in (None, vr):
+        if vr == "US":
+            return int.from_bytes(raw[:2], "little") if len(raw) >= 2 else None
+        if vr in _ASCII_VRS:
+            return raw.decode("ascii", "replace").strip(" \x00")
+    return ds.get(keyword, None)
+
+
 def _text(ds: Any, keyword: str) -> str:
-    value = ds.get(keyword, None)
+    value = _value(ds, keyword)
     if value is None:
         return ""
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
@@ -73,6 +120,8 @@ def _text(ds: Any, keyword: str) -> str:
 
 
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
+    if isinstance(value, str):
+        value = value.split("\\") if value else None
     try:
         numbers = tuple(float(v) for v in value)
     except (TypeError, ValueError):
@@ -81,6 +130,8 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
 
 
 def _number(value: Any, default: float) -> float:
+    if isinstance(value, str) and "\\" in value:
+        value = value.split("\\")[0]
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -90,7 +141,7 @@ def _number(value: Any, default: float) -> float:
 
 def is_image(ds: Any) -> bool:
     """Has the attributes of an image and is not a SEG, SR, presentation state, waveform or document."""
-    sop_class = str(ds.get("SOPClassUID", ""))
+    sop_class = _text(ds, "SOPClassUID")
     if sop_class in EXCLUDED_SOP_CLASSES or sop_class.startswith(EXCLUDED_SOP_PREFIXES):
         return False
     return "Rows" in ds and "Columns" in ds
@@ -119,10 +170,10 @@ def _functional(shared: Any, per_frame: Any, keyword: str) -> Any:
 def frames_of(path: str, ds: Any) -> tuple[list[FrameRef], list[str]]:
     """The 2D frames one file contributes, and warnings about their geometry."""
     warnings: list[str] = []
-    rows, columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
-    count = int(_number(ds.get("NumberOfFrames", 1), 1) or 1)
+    rows, columns = int(_number(_value(ds, "Rows"), 0)), int(_number(_value(ds, "Columns"), 0))
+    count = int(_number(_value(ds, "NumberOfFrames"), 1) or 1)
     uid = _text(ds, "SOPInstanceUID")
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") if "PerFrameFunctionalGroupsSequence" in ds else None
     if per_frame is not None:
         shared = _item(ds, "SharedFunctionalGroupsSequence")
         frames = []
@@ -148,15 +199,15 @@ def frames_of(path: str, ds: Any) -> tuple[list[FrameRef], list[str]]:
             ))
         return frames, warnings
 
-    position = _floats(ds.get("ImagePositionPatient"), 3)
-    orientation = _floats(ds.get("ImageOrientationPatient"), 6)
-    spacing = _floats(ds.get("PixelSpacing"), 2) or _floats(ds.get("ImagerPixelSpacing"), 2)
-    slope = _number(ds.get("RescaleSlope"), 1.0)
-    intercept = _number(ds.get("RescaleIntercept"), 0.0)
+    position = _floats(_value(ds, "ImagePositionPatient"), 3)
+    orientation = _floats(_value(ds, "ImageOrientationPatient"), 6)
+    spacing = _floats(_value(ds, "PixelSpacing"), 2) or _floats(_value(ds, "ImagerPixelSpacing"), 2)
+    slope = _number(_value(ds, "RescaleSlope"), 1.0)
+    intercept = _number(_value(ds, "RescaleIntercept"), 0.0)
     if count == 1:
         return [FrameRef(path, 0, position, orientation, spacing, rows, columns, slope, intercept, uid)], warnings
     # A multi-frame file without per-frame geometry: frames follow each other along the normal.
-    step = _number(ds.get("SpacingBetweenSlices"), 0.0) or _number(ds.get("SliceThickness"), 0.0)
+    step = _number(_value(ds, "SpacingBetweenSlices"), 0.0) or _number(_value(ds, "SliceThickness"), 0.0)
     frames = []
     for index in range(count):
         frame_position = None
@@ -398,15 +449,15 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
             refuse = refuse or problem
 
     pixel_format = PixelFormat(
-        bits_allocated=int(_number(first.get("BitsAllocated"), 16)),
-        bits_stored=int(_number(first.get("BitsStored"), _number(first.get("BitsAllocated"), 16))),
-        pixel_representation=int(_number(first.get("PixelRepresentation"), 0)),
-        samples_per_pixel=int(_number(first.get("SamplesPerPixel"), 1)),
+        bits_allocated=int(_number(_value(first, "BitsAllocated"), 16)),
+        bits_stored=int(_number(_value(first, "BitsStored"), _number(_value(first, "BitsAllocated"), 16))),
+        pixel_representation=int(_number(_value(first, "PixelRepresentation"), 0)),
+        samples_per_pixel=int(_number(_value(first, "SamplesPerPixel"), 1)),
         photometric=_text(first, "PhotometricInterpretation") or "MONOCHROME2",
-        planar_configuration=int(_number(first.get("PlanarConfiguration"), 0)),
+        planar_configuration=int(_number(_value(first, "PlanarConfiguration"), 0)),
         palette_bits=_palette_bits(first),
     )
-    layouts = {(int(_number(headers[p].get("BitsAllocated"), 16)), int(_number(headers[p].get("SamplesPerPixel"), 1)),
+    layouts = {(int(_number(_value(headers[p], "BitsAllocated"), 16)), int(_number(_value(headers[p], "SamplesPerPixel"), 1)),
                 _text(headers[p], "PhotometricInterpretation")) for p in files}
     if len(layouts) > 1:
         warnings.append(f"pixel layouts differ between files (bits allocated, samples, photometric: {sorted(layouts)})")
@@ -431,7 +482,7 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
     else:
         vector = None
         # One slice, or no geometry: GDCM (Slicer's reader) takes SpacingBetweenSlices, else 1 mm.
-        slice_spacing = _number(first.get("SpacingBetweenSlices"), 0.0) or 1.0
+        slice_spacing = _number(_value(first, "SpacingBetweenSlices"), 0.0) or 1.0
     if not slice_spacing:
         vector, slice_spacing = None, 1.0
     matrix = geometry.ijk_to_ras(origin, orientation, spacing2, vector, slice_spacing)
@@ -481,7 +532,7 @@ def _examine_series(paths: list[str], headers: Mapping[str, Any]) -> list[Loadab
     loadables: list[Loadable] = []
 
     # Each multi-frame file is a volume of its own.
-    multiframe = [p for p in paths if int(_number(headers[p].get("NumberOfFrames", 1), 1) or 1) > 1]
+    multiframe = [p for p in paths if int(_number(_value(headers[p], "NumberOfFrames"), 1) or 1) > 1]
     for index, path in enumerate(multiframe):
         frames, warnings = frames_of(path, headers[path])
         label = name if len(multiframe) == 1 and len(multiframe) == len(paths) else f"{name} - multi-frame {index + 1}"
