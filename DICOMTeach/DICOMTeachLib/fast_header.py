@@ -23,6 +23,7 @@ _IMPLICIT = struct.Struct("<HHL")
 _LENGTH = struct.Struct("<L")
 _STOP_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}  # where stop_before_pixels stops
 _UNDEFINED = 0xFFFFFFFF
+_VR_NAMES: dict[bytes, str] = {}  # b"DS" -> "DS", filled as VRs are met
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _BIG_ENDIAN = "1.2.840.10008.1.2.2"
 _IMPLICIT_LE = "1.2.840.10008.1.2"
@@ -34,6 +35,7 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
     from pydicom.tag import BaseTag
 
     found = {}
+    vr_names = _VR_NAMES
     explicit_header, implicit_header, long_length = _HEADER.unpack_from, _IMPLICIT.unpack_from, _LENGTH.unpack_from
     buffer, size = reader.buffer, len(reader.buffer)
     while True:
@@ -51,9 +53,11 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
             header = 8
         else:
             group, element, vr_bytes, length = explicit_header(buffer, offset)
-            if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
-                raise _NotParsable("not explicit VR")
-            vr = vr_bytes.decode("ascii")
+            vr = vr_names.get(vr_bytes)
+            if vr is None:
+                if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
+                    raise _NotParsable("not explicit VR")
+                vr = vr_names[vr_bytes] = vr_bytes.decode("ascii")
             if vr_bytes in _LONG_VRS:
                 (length,) = long_length(buffer, offset + 8)
                 header = 12
