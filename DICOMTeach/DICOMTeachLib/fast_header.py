@@ -23,6 +23,8 @@ _IMPLICIT = struct.Struct("<HHL")
 _LENGTH = struct.Struct("<L")
 _STOP_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}  # where stop_before_pixels stops
 _UNDEFINED = 0xFFFFFFFF
+_RAW_FIELDS = ("tag", "VR", "length", "value", "value_tell", "is_implicit_VR", "is_little_endian", "is_raw",
+               "is_buffered")  # pydicom 3.0's RawDataElement, built directly below
 _VR_NAMES: dict[bytes, str] = {}  # b"DS" -> "DS", filled as VRs are met
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _BIG_ENDIAN = "1.2.840.10008.1.2.2"
@@ -35,6 +37,9 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
     from pydicom.tag import BaseTag
 
     found = {}
+    if RawDataElement._fields != _RAW_FIELDS:  # another pydicom: let pydicom's reader do it
+        raise _NotParsable("unexpected RawDataElement layout")
+    new_tuple = tuple.__new__
     vr_names = _VR_NAMES
     explicit_header, implicit_header, long_length = _HEADER.unpack_from, _IMPLICIT.unpack_from, _LENGTH.unpack_from
     buffer, size = reader.buffer, len(reader.buffer)
@@ -76,7 +81,9 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
             reader.need(offset)
             buffer, size = reader.buffer, len(reader.buffer)
         tag = BaseTag(tag)
-        found[tag] = RawDataElement(tag, vr, length, buffer[start:offset], start, implicit, True)
+        # RawDataElement is a named tuple: tuple.__new__ skips its keyword-handling constructor.
+        found[tag] = new_tuple(RawDataElement, (tag, vr, length, buffer[start:offset], start, implicit, True,
+                                                True, False))
 
 
 def read_header_fast(path: str) -> tuple[Any, PixelDataInfo] | None:
