@@ -15,6 +15,14 @@ from DICOMLib import DICOMLoadable, DICOMPlugin
 PLUGIN_KEY = "DICOMTeachPlugin"
 
 
+class _DatabaseInstances:
+    """``uid in instances`` asks Slicer's DICOM database whether it holds that instance."""
+
+    def __contains__(self, uid):
+        database = getattr(slicer, "dicomDatabase", None)
+        return bool(database and uid and database.fileForInstance(uid))
+
+
 class DICOMTeachPluginClass(DICOMPlugin):
     """Examine and load scalar volumes, DICOM SEG and SR with DICOMTeachLib."""
 
@@ -29,9 +37,9 @@ class DICOMTeachPluginClass(DICOMPlugin):
     def examineFiles(self, files):
         """Return a list of DICOMLoadable for the given files (never raises)."""
         try:
-            from DICOMTeachLib.examine import examine_files
+            from DICOMTeachLib.examine import ExamineContext, examine_files
 
-            result = examine_files(files)
+            result = examine_files(files, context=ExamineContext(available_instances=_DatabaseInstances()))
         except Exception as error:  # the browser must never see a traceback
             logging.error(f"DICOMTeach could not examine {len(files)} file(s): {error}")
             return []

@@ -9,7 +9,7 @@ never see a traceback.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +20,29 @@ from .errors import DICOMTeachError
 from .fast_header import read_header_fast
 from .loadable import Loadable
 
-#: Examiners as "module:function"; each takes {path: header dataset} and returns loadables.
+#: Examiners as "module:function"; each takes ({path: header dataset}, ExamineContext) and returns loadables.
 EXAMINERS: list[str] = [
     ".volumes.examine:examine_scalar_volumes",
     ".seg.examine:examine_segmentations",
     ".sr.examine:examine_structured_reports",
 ]
 
-Examiner = Callable[[Mapping[str, Any]], list[Loadable]]
+
+
+@dataclass(frozen=True)
+class ExamineContext:
+    """What is known beyond the examined files.
+
+    Slicer's DICOM browser examines one series at a time, so the series a SEG
+    or SR refers to is never among the examined files; the plugin passes the
+    database's instances here so that only truly absent references are warned.
+    """
+
+    #: SOP Instance UIDs available elsewhere (``uid in available_instances``).
+    available_instances: Container[str] = frozenset()
+
+
+Examiner = Callable[[Mapping[str, Any], ExamineContext], list[Loadable]]
 
 
 @dataclass
@@ -67,8 +82,10 @@ def _examiner(spec: str) -> Examiner:
     return getattr(importlib.import_module(module_name, __package__), function_name)
 
 
-def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None) -> ExamineResult:
+def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None,
+                  context: ExamineContext | None = None) -> ExamineResult:
     """All loadables for ``paths``; ``headers`` may supply already-read header datasets."""
+    context = context or ExamineContext()
     result = ExamineResult()
     known: dict[str, Any] = dict(headers or {})
     for path in paths:
@@ -81,7 +98,7 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
             result.unreadable[path] = error.reason
     for spec in EXAMINERS:
         try:
-            result.loadables.extend(_examiner(spec)(known))
+            result.loadables.extend(_examiner(spec)(known, context))
         except DICOMTeachError as error:
             result.unreadable.setdefault(error.path or "", error.reason)
     return result

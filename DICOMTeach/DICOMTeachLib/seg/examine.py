@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..examine import ExamineContext
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from .builder import SegPlan
@@ -30,11 +31,12 @@ def referenced_series(dataset: Any) -> dict[str, list[str]]:
 
 
 def unresolved_reference_warnings(references: dict[str, list[str]], known_instances: set[str],
-                                  what: str) -> list[str]:
-    """One warning per referenced series that is not (fully) among the examined files."""
+                                  what: str, context: ExamineContext | None = None) -> list[str]:
+    """One warning per referenced series that is neither (fully) among the examined files nor available elsewhere."""
+    available = context.available_instances if context else ()
     warnings = []
     for series_uid, instances in references.items():
-        missing = [uid for uid in instances if uid not in known_instances]
+        missing = [uid for uid in instances if uid not in known_instances and uid not in available]
         if not instances or not missing:
             continue
         if len(missing) == len(instances):
@@ -46,7 +48,7 @@ def unresolved_reference_warnings(references: dict[str, list[str]], known_instan
     return warnings
 
 
-def examine_segmentations(headers: Mapping[str, Any]) -> list[Loadable]:
+def examine_segmentations(headers: Mapping[str, Any], context: ExamineContext | None = None) -> list[Loadable]:
     """Examiner registered in examine.EXAMINERS: one loadable per SEG instance."""
     known_instances = {str(ds.get("SOPInstanceUID", "")) for ds in headers.values()}
     loadables = []
@@ -57,7 +59,7 @@ def examine_segmentations(headers: Mapping[str, Any]) -> list[Loadable]:
         references = referenced_series(dataset)
         referenced_instances = [uid for uids in references.values() for uid in uids]
         warnings = unresolved_reference_warnings(
-            references, known_instances, "the segmentation will be placed by its own plane positions")
+            references, known_instances, "the segmentation will be placed by its own plane positions", context)
         if not references:
             warnings.append("the SEG references no series (ReferencedSeriesSequence is missing)")
         if "TotalPixelMatrixRows" in dataset:

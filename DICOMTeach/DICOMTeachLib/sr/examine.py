@@ -13,6 +13,7 @@ from typing import Any
 
 from pydicom.uid import UID
 
+from ..examine import ExamineContext
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from ..seg.examine import unresolved_reference_warnings
@@ -67,7 +68,7 @@ def evidence_series(dataset: Any) -> dict[str, list[str]]:
     return series
 
 
-def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
+def examine_structured_reports(headers: Mapping[str, Any], context: ExamineContext | None = None) -> list[Loadable]:
     """Examiner registered in examine.EXAMINERS: one loadable per SR document."""
     by_instance = {str(ds.get("SOPInstanceUID", "")): ds for ds in headers.values()}
     known_instances = set(by_instance)
@@ -79,7 +80,8 @@ def examine_structured_reports(headers: Mapping[str, Any]) -> list[Loadable]:
         references = evidence_series(dataset)
         measurement_report = is_measurement_report(dataset)
         warnings = unresolved_reference_warnings(references, known_instances,
-                                                 "its regions and references cannot be shown on those images")
+                                                 "its regions and references cannot be shown on those images",
+                                                 context)
         if "ContentSequence" not in dataset:
             warnings.append("the document has no content (ContentSequence is missing)")
         titles = dataset.get("ConceptNameCodeSequence") or []

@@ -597,8 +597,11 @@ def _frames(paths: Sequence[str], headers: Mapping[str, Any]) -> list[FrameRef]:
     return frames
 
 
-def examine_scalar_volumes(headers: Mapping[str, Any]) -> list[Loadable]:
-    """The scalar volume loadables of the image files among ``headers`` ({path: header dataset})."""
+def examine_scalar_volumes(headers: Mapping[str, Any], context: object = None) -> list[Loadable]:
+    """The scalar volume loadables of the image files among ``headers`` ({path: header dataset}).
+
+    ``context`` (an examine.ExamineContext) is not needed: a volume is made of its own files only.
+    """
     series: dict[str, list[str]] = defaultdict(list)
     for path, ds in headers.items():
         if is_image(ds):
