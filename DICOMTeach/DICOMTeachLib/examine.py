@@ -104,6 +104,21 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
     return result
 
 
+def default_selection(loadables: Sequence[Loadable]) -> list[Loadable]:
+    """The loadables checked by default: per series, the highest confidence (ties: all).
+
+    This is Slicer's own rule (DICOMUtils): it overrides what a plugin put in
+    ``selected``, so an examiner that wants a loadable left out must lower its
+    confidence, as the volume examiner does for the whole of a mixed series.
+    """
+    best: dict[str, float] = {}
+    for loadable in loadables:
+        key = loadable.series_instance_uid or loadable.name
+        best[key] = max(best.get(key, -1.0), loadable.confidence)
+    return [loadable for loadable in loadables
+            if loadable.confidence == best[loadable.series_instance_uid or loadable.name]]
+
+
 def examine_paths(paths: Sequence[str]) -> ExamineResult:
     """Like :func:`examine_files`, expanding folders recursively."""
     from pathlib import Path

@@ -100,7 +100,7 @@ class MRMLEnvironment:
     def _setup_module_logics(self, slicer: Any) -> None:
         app = self.application_logic
         # (2) Display nodes look colour tables up through the colour logic.
-        colors = slicer.vtkSlicerColorLogic()
+        colors = slicer.vtkMRMLColorLogic()  # the Slicer subclass wants a home directory for colour files
         colors.SetMRMLApplicationLogic(app)
         colors.SetMRMLScene(self.scene)
         # (3) Every module logic knows the application logic, and the application

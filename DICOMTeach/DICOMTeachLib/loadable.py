@@ -30,6 +30,7 @@ class Loadable:
     files: list[str]
     confidence: float
     confidence_reason: str
+    #: The series the loadable's own files belong to: the DICOM browser's unit of selection.
     series_instance_uid: str = ""
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

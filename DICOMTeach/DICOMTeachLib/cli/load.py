@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,30 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save", metavar="SCENE.mrb", help="write the scene as a Medical Reality Bundle")
     parser.add_argument("--json", action="store_true", help="print loadables and scene as JSON")
     parser.set_defaults(func=run)
-
-
-def _series_of_files(loadable: Loadable) -> str:
-    """The series the loadable's own files belong to: the DICOM browser's unit of selection.
-
-    (A loadable's ``series_instance_uid`` may name the series it refers to, e.g. an SR's images.)
-    """
-    from ..index import read_index_header
-
-    if loadable.files:
-        try:
-            return str(read_index_header(loadable.files[0]).get("SeriesInstanceUID", "")) or loadable.name
-        except DICOMTeachError:
-            pass
-    return loadable.series_instance_uid or loadable.name
-
-
-def select_loadables(loadables: list[Loadable]) -> list[Loadable]:
-    """Highest confidence per series (ties: all), as Slicer's DICOM browser selects them."""
-    keys = [_series_of_files(loadable) for loadable in loadables]
-    best: dict[str, float] = defaultdict(float)
-    for key, loadable in zip(keys, loadables, strict=True):
-        best[key] = max(best[key], loadable.confidence)
-    return [loadable for key, loadable in zip(keys, loadables, strict=True) if loadable.confidence == best[key]]
 
 
 @dataclass
@@ -88,7 +63,7 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..examine import examine_paths
+    from ..examine import default_selection, examine_paths
     from ..headless import MRMLEnvironment
     from ..scene_summary import summarize_scene, summary_as_dict
 
@@ -98,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             raise DICOMTeachError("no such file or folder", path)
     examined = examine_paths(args.paths)
-    chosen = select_loadables(examined.loadables)
+    chosen = default_selection(examined.loadables)
     chosen_ids = {id(loadable) for loadable in chosen}
     with MRMLEnvironment.create() as env:
         report = load_selected(chosen, env.scene, None if args.json else _progress)

@@ -1,7 +1,7 @@
 """``dicomteach tour``: a short walk through DICOM on files that need no download.
 
 Each step is a function that prints one lesson from pydicom's bundled test
-files; later features add their step to ``STEPS``.
+files; ``STEPS`` (at the end) lists them in the order they are told.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from ..testdata import pydicom_ct_series, pydicom_test_file
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "tour", help="walk through DICOM on pydicom's bundled files (no download needed)",
-        description="A short guided walk: the patient/study/series tree of real files, one instance "
-        "explained, and the mandatory attributes of an IOD.",
+        description="A short guided walk: the patient/study/series tree of real files, the mandatory "
+        "attributes of an IOD, one instance explained, and a series loaded into a real Slicer scene.",
     )
     parser.set_defaults(func=run)
 
@@ -35,16 +35,6 @@ def step_patient_study_series() -> None:
     print()
 
 
-STEPS: list[Callable[[], None]] = [step_patient_study_series]
-
-
-def run(args: argparse.Namespace) -> int:
-    print("DICOMTeach tour: DICOM on real files that ship with pydicom\n")
-    for step in STEPS:
-        step()
-    return 0
-
-
 def step_mandatory_attributes() -> None:
     """The course's exercise: the type 1 and 2 attributes every MR Image must carry."""
     from ..exercises.mandatory import mandatory_attributes
@@ -58,8 +48,6 @@ def step_mandatory_attributes() -> None:
           f"{', '.join(module.name for module in answer.conditional_modules) or 'none'}")
     print()
 
-
-STEPS.append(step_mandatory_attributes)
 
 
 def step_explain_instance() -> None:
@@ -88,4 +76,48 @@ def step_explain_instance() -> None:
     print()
 
 
-STEPS.append(step_explain_instance)
+def step_load_series() -> None:
+    """Loading: examine a series as Slicer's DICOM browser does, then build real MRML nodes."""
+    from ..examine import default_selection, examine_files
+    from ..headless import MRMLEnvironment
+    from ..loading import load_loadable
+    from ..scene_summary import summarize_scene
+
+    number = STEPS.index(step_load_series) + 1
+    print(f"{number}. A series loaded into a real Slicer scene (dicomteach load PATH)")
+    examined = examine_files([str(path) for path in pydicom_ct_series()])
+    selected = default_selection(examined.loadables)
+    for loadable in examined.loadables:
+        mark = "x" if loadable in selected else " "
+        print(f"   [{mark}] '{loadable.name}': {loadable.kind.value}, {len(loadable.files)} file(s), "
+              f"confidence {loadable.confidence_reason}")
+        for warning in loadable.warnings:
+            print(f"     warning: {warning}")
+    with MRMLEnvironment.create() as env:
+        for loadable in default_selection(examined.loadables):
+            load_loadable(loadable, env.scene)
+        for patient in summarize_scene(env.scene):
+            print(f"   Patient {patient.name}")
+            for study in patient.studies:
+                print(f"     Study {study.name}")
+                for series in study.series:
+                    for node in series.nodes:
+                        details = node.details
+                        print(f"       {node.class_name} '{node.name}': {details.get('dimensions')} voxels of "
+                              f"{[round(v, 3) for v in details.get('spacing', [])]} mm")
+    print()
+
+
+STEPS: list[Callable[[], None]] = [
+    step_patient_study_series,
+    step_mandatory_attributes,
+    step_explain_instance,
+    step_load_series,
+]
+
+
+def run(args: argparse.Namespace) -> int:
+    print("DICOMTeach tour: DICOM on real files that ship with pydicom\n")
+    for step in STEPS:
+        step()
+    return 0
