@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..phi.actions import explain_code
-from ..phi.deidentify import DeidentifyReport, deidentify
+if TYPE_CHECKING:
+    from ..phi.deidentify import DeidentifyReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,6 +51,9 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..phi.actions import explain_code  # here, so other commands start fast
+    from ..phi.deidentify import deidentify
+
     report = deidentify(args.inputs, args.output)
     if args.json:
         print(json.dumps(report_json(report), indent=2))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..exercises.mandatory import mandatory_attributes
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -23,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..exercises.mandatory import mandatory_attributes  # here, so other commands start fast
+
     answer = mandatory_attributes(args.iod)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2))
