@@ -19,12 +19,12 @@ from ..errors import DICOMTeachError
 # Order shown by --help.
 SUBCOMMANDS = [
     "tour",
+    "explain",
     "index",
     "load",
-    "deidentify",
     "mandatory",
     "diagram",
-    "explain",
+    "deidentify",
 ]
 
 
