@@ -69,7 +69,10 @@ class DICOMTeachPluginClass(DICOMPlugin):
             slicer.app.processEvents()
 
         try:
-            result = load_loadable(loadable.dicomTeachLoadable, slicer.mrmlScene, progress)
+            libraryLoadable = self._withDecoders(loadable)
+            if libraryLoadable is None:
+                return False
+            result = load_loadable(libraryLoadable, slicer.mrmlScene, progress)
         except DICOMTeachError as error:
             logging.error(f"DICOMTeach could not load '{loadable.name}': {error}")
             return False
@@ -79,6 +82,29 @@ class DICOMTeachPluginClass(DICOMPlugin):
         for message in result.skipped + result.messages:
             logging.warning(f"DICOMTeach, '{loadable.name}': {message}")
         return result.nodes[0] if result.nodes else False
+
+
+    def _withDecoders(self, loadable):
+        """The loadable to load, after installing missing pixel decoders on first use (None if declined).
+
+        Slicer may not bundle every decoder pydicom can use; they are installed the Slicer way
+        (slicer.util.pip_install) only when a load needs them and the user agrees, then the files
+        are examined again so that the plan knows the pixels can now be read.
+        """
+        from DICOMTeachLib.decoders import missing_decoder_packages, transfer_syntaxes_of
+        from DICOMTeachLib.examine import examine_files
+
+        packages = missing_decoder_packages(transfer_syntaxes_of(loadable.files))
+        if not packages:
+            return loadable.dicomTeachLoadable
+        question = (f"'{loadable.name}' is compressed, and decoding it needs the Python package(s) "
+                    f"{', '.join(packages)}. Install them now?")
+        if not slicer.util.confirmOkCancelDisplay(question, windowTitle="DICOMTeach"):
+            logging.warning(f"DICOMTeach did not load '{loadable.name}': decoders not installed ({', '.join(packages)})")
+            return None
+        slicer.util.pip_install(packages)
+        reexamined = [item for item in examine_files(loadable.files).loadables if item.name == loadable.name]
+        return reexamined[0] if reexamined else loadable.dicomTeachLoadable
 
 
 #
