@@ -123,6 +123,8 @@ def test_slide_microscopy_seg_is_offered_unselected_and_refused_clearly(shared_d
     path = shared_data / "highdicom-test-files" / "seg_image_sm_control.dcm"
     loadable = _seg_loadable(path)
     assert not loadable.selected and "slide microscopy" in loadable.warning
+    # Slicer's browser selects by confidence alone: the SEG must rank below the scalar plugin's 0.5.
+    assert loadable.confidence < 0.5
     with pytest.raises(LoadError) as error:
         load_loadable(loadable, mrml.scene)
     assert str(path) in str(error.value) and "slide" in error.value.reason

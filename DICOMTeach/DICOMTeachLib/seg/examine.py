@@ -18,6 +18,7 @@ from .decode import LABELMAP_SEGMENTATION_SOP_CLASS, SEG_SOP_CLASSES
 
 #: Above the scalar volume plugin's, as Slicer's own SEG plugin (0.95).
 SEG_CONFIDENCE = 0.95
+SLIDE_SEG_CONFIDENCE = 0.1
 
 
 def referenced_series(dataset: Any) -> dict[str, list[str]]:
@@ -62,7 +63,8 @@ def examine_segmentations(headers: Mapping[str, Any], context: ExamineContext | 
             references, known_instances, "the segmentation will be placed by its own plane positions", context)
         if not references:
             warnings.append("the SEG references no series (ReferencedSeriesSequence is missing)")
-        if "TotalPixelMatrixRows" in dataset:
+        slide = "TotalPixelMatrixRows" in dataset
+        if slide:
             warnings.append("slide microscopy segmentation: not loadable as a volume")
         segment_count = len(dataset.get("SegmentSequence", []) or [])
         kind = "labelmap" if sop_class == LABELMAP_SEGMENTATION_SOP_CLASS else \
@@ -72,13 +74,15 @@ def examine_segmentations(headers: Mapping[str, Any], context: ExamineContext | 
             kind=LoadableKind.SEGMENTATION,
             name=str(dataset.get("SeriesDescription", "") or "") or "Segmentation",
             files=[path],
-            confidence=SEG_CONFIDENCE,
-            confidence_reason="0.95, as Slicer's DICOM SEG plugin gives a DICOM Segmentation object",
+            # Slicer's browser selects by confidence alone, so a SEG we cannot place must rank low.
+            confidence=SLIDE_SEG_CONFIDENCE if slide else SEG_CONFIDENCE,
+            confidence_reason=("0.1: a slide microscopy SEG is in slide coordinates, not on a volume grid" if slide
+                               else "0.95, as Slicer's DICOM SEG plugin gives a DICOM Segmentation object"),
             series_instance_uid=identity.series_instance_uid,
             warnings=warnings,
             notes=[f"{segment_count} segment(s), {kind}, {int(dataset.get('NumberOfFrames', 1) or 1)} frame(s)"],
             referenced_instance_uids=referenced_instances,
-            selected="slide microscopy" not in " ".join(warnings),
+            selected=not slide,
             plan=SegPlan(path=path, identity=identity, referenced_series_uids=list(references),
                          referenced_instance_uids=referenced_instances,
                          frame_of_reference_uid=str(dataset.get("FrameOfReferenceUID", "") or ""),
