@@ -163,6 +163,25 @@ def test_patient_attributes_follow_their_profile_action(name, tmp_path, request)
         assert out.PixelData == source.PixelData
 
 
+def test_instance_creation_and_sr_content_dates_do_not_survive(tmp_path):
+    """Rows PS3.15 added after 2020 (Instance Creation Date/Time, content item Date/Time/DateTime) apply."""
+    source_path = pydicom_test_file("test-SR.dcm")
+    source = _read(source_path)
+    content_tags = (0x0040A120, 0x0040A121, 0x0040A122)  # DateTime, Date, Time of SR content items
+    originals = {int(e.tag): str(e.value) for e in source.iterall() if e.tag in content_tags}
+    assert source.InstanceCreationDate and source.InstanceCreationTime and set(originals) == set(content_tags)
+    report = deidentify([source_path], tmp_path / "out")
+    out = _outputs(report)[0]
+    for keyword in ("InstanceCreationDate", "InstanceCreationTime"):
+        assert standard().phi_action(source[keyword].tag).basic != "K"
+        assert keyword not in out or out[keyword].value != source[keyword].value
+    left = [(e.keyword, str(e.value)) for e in out.iterall() if e.tag in content_tags]
+    assert left and not [item for item in left if item[1] in originals.values()]
+    for change in report.files[0].changes:
+        if change.keyword in ("InstanceCreationDate", "InstanceCreationTime", "DateTime", "Date", "Time"):
+            assert change.profile_code == standard().phi_action(pydicom.datadict.tag_for_keyword(change.keyword)).basic
+
+
 def test_inputs_are_never_touched(pydicom_ct_files, shared_data, tmp_path):
     inputs = [*pydicom_ct_files, *sorted((shared_data / "liver-ct-seg-sr" / "ct").glob("*.dcm"))]
     before = _fingerprints(inputs)

