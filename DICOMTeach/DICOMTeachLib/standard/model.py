@@ -113,4 +113,4 @@ class ProfileAction:
     name: str
     basic: str  # "D", "Z", "X", "K", "C", "U", "Z/D", "X/Z", "X/D", "X/Z/D", "X/Z/U*"
     options: dict[str, str] = field(default_factory=dict)  # option column -> code
-    in_standard_iod: bool | None = True  # the table's "In Std. Comp. IOD" column; None: not known
+    in_standard_iod: bool = True  # the table's "In Std. Comp. IOD" column

