@@ -25,24 +25,50 @@ _STOP_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}  # where stop_before_pixels st
 _UNDEFINED = 0xFFFFFFFF
 _RAW_FIELDS = ("tag", "VR", "length", "value", "value_tell", "is_implicit_VR", "is_little_endian", "is_raw",
                "is_buffered")  # pydicom 3.0's RawDataElement, built directly below
-_VR_NAMES: dict[bytes, str] = {}  # b"DS" -> "DS", filled as VRs are met
+_TAGS: dict[int, Any] = {}  # int -> BaseTag, made once per tag: cheaper than BaseTag() per element
+_VRS: dict[bytes, tuple[str, int]] = {}  # b"DS" -> ("DS", 8), filled as VRs are met
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _BIG_ENDIAN = "1.2.840.10008.1.2.2"
 _IMPLICIT_LE = "1.2.840.10008.1.2"
 
 
-def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) -> tuple[dict, int, bool]:
-    """{tag: RawDataElement} up to the pixel data (or group 0002's end); the next offset; stopped at pixels?"""
-    from pydicom.dataelem import RawDataElement
+def interned_tag(tag: int) -> Any:
+    """The one BaseTag object for ``tag``: cheaper than BaseTag() per element, and a dataset lookup
+    with the very key object skips pydicom's BaseTag.__eq__ (Python code) in the dict."""
     from pydicom.tag import BaseTag
+
+    known = _TAGS.get(tag)
+    if known is None:
+        known = _TAGS[tag] = BaseTag(tag)
+    return known
+
+
+def _vr_of(vr_bytes: bytes) -> tuple[str, int]:
+    """(VR name, element header length) of an explicit VR, remembered; _NotParsable if it is not one."""
+    if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
+        raise _NotParsable("not explicit VR")
+    known = _VRS[vr_bytes] = (vr_bytes.decode("ascii"), 12 if vr_bytes in _LONG_VRS else 8)
+    return known
+
+
+def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) -> tuple[dict, int, bool]:
+    """{tag: RawDataElement} up to the pixel data (or group 0002's end); the next offset; stopped at pixels?
+
+    The hot loop of examine (one pass per element of every file): the rare cases (the end of
+    group 0002, pixel data, undefined lengths, delimiters) share one test, made only for
+    elements outside the usual groups or of undefined length.
+    """
+    from pydicom.dataelem import RawDataElement
 
     found = {}
     if RawDataElement._fields != _RAW_FIELDS:  # another pydicom: let pydicom's reader do it
         raise _NotParsable("unexpected RawDataElement layout")
     new_tuple = tuple.__new__
-    vr_names = _VR_NAMES
+    vrs, tags = _VRS, _TAGS
+    low, high = (0x0002, 0x0003) if meta else (0x0000, 0x7FE0)  # groups walked without further tests
     explicit_header, implicit_header, long_length = _HEADER.unpack_from, _IMPLICIT.unpack_from, _LENGTH.unpack_from
     buffer, size = reader.buffer, len(reader.buffer)
+    vr, header = None, 8
     while True:
         if offset + 12 > size:
             try:
@@ -54,33 +80,24 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
             buffer, size = reader.buffer, len(reader.buffer)
         if implicit:
             group, element, length = implicit_header(buffer, offset)
-            vr = None
-            header = 8
         else:
             group, element, vr_bytes, length = explicit_header(buffer, offset)
-            vr = vr_names.get(vr_bytes)
-            if vr is None:
-                if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
-                    raise _NotParsable("not explicit VR")
-                vr = vr_names[vr_bytes] = vr_bytes.decode("ascii")
-            if vr_bytes in _LONG_VRS:
+            vr, header = vrs.get(vr_bytes) or _vr_of(vr_bytes)
+            if header == 12:
                 (length,) = long_length(buffer, offset + 8)
-                header = 12
-            else:
-                header = 8
-        if meta and group != 0x0002:
-            return found, offset, False
-        tag = (group << 16) | element
-        if tag in _STOP_TAGS:
-            return found, offset, True
-        if group == 0xFFFE or length == _UNDEFINED:
-            raise _NotParsable("undefined length or delimiter: pydicom's reader handles those")
+        if not low <= group < high or length == _UNDEFINED:
+            if meta and group != 0x0002:
+                return found, offset, False
+            if (group << 16 | element) in _STOP_TAGS:
+                return found, offset, True
+            if group == 0xFFFE or length == _UNDEFINED:
+                raise _NotParsable("undefined length or delimiter: pydicom's reader handles those")
         start = offset + header
         offset = start + length
         if offset > size:
             reader.need(offset)
             buffer, size = reader.buffer, len(reader.buffer)
-        tag = BaseTag(tag)
+        tag = tags.get(group << 16 | element) or interned_tag(group << 16 | element)
         # RawDataElement is a named tuple: tuple.__new__ skips its keyword-handling constructor.
         found[tag] = new_tuple(RawDataElement, (tag, vr, length, buffer[start:offset], start, implicit, True,
                                                 True, False))
@@ -88,7 +105,7 @@ def _elements(reader: _HeaderReader, offset: int, implicit: bool, meta: bool) ->
 
 def read_header_fast(path: str) -> tuple[Any, PixelDataInfo] | None:
     """(header dataset, pixel data info) like ``dcmread(path, stop_before_pixels=True)``; None when unsure."""
-    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.dataset import FileDataset, FileMetaDataset
 
     try:
         with open(path, "rb") as fp:
@@ -116,9 +133,8 @@ def read_header_fast(path: str) -> tuple[Any, PixelDataInfo] | None:
     except (_NotParsable, struct.error, UnicodeDecodeError):
         return None
 
-    file_meta = FileMetaDataset(meta)
-    dataset = Dataset(elements)
-    result = FileDataset(path, dataset, preamble=preamble, file_meta=file_meta, is_implicit_VR=implicit,
-                         is_little_endian=True)
-    result.set_original_encoding(implicit, True, dataset._character_set)
+    # FileDataset takes the element dict itself: an intermediate Dataset would cost a third of the build.
+    result = FileDataset(path, elements, preamble=preamble, file_meta=FileMetaDataset(meta),
+                         is_implicit_VR=implicit, is_little_endian=True)
+    result.set_original_encoding(implicit, True, result._character_set)
     return result, info

@@ -13,12 +13,16 @@ uneven gap, the files involved) instead of only the first one.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
 
+from ..fast_header import interned_tag
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from ..pixel_data import PixelDataInfo, pixel_data_info, probe_file
@@ -72,42 +76,50 @@ _RAW_KEYWORDS = (
     "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "ImagerPixelSpacing", "RescaleSlope",
     "RescaleIntercept", "SpacingBetweenSlices", "SliceThickness", "NumberOfFrames", "PhotometricInterpretation",
     "TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime", "Rows", "Columns", "BitsAllocated",
-    "BitsStored", "PixelRepresentation", "SamplesPerPixel", "PlanarConfiguration",
+    "BitsStored", "PixelRepresentation", "SamplesPerPixel", "PlanarConfiguration", "TransferSyntaxUID",
+    "DiffusionGradientOrientation", "PerFrameFunctionalGroupsSequence",
 )
 
 
-def _raw_table() -> dict[str, tuple[int, str]]:
+def _raw_table() -> dict[str, tuple[Any, str]]:
     from pydicom.datadict import dictionary_VR, tag_for_keyword
 
     table = {}
     for keyword in _RAW_KEYWORDS:
         tag = tag_for_keyword(keyword)
-        table[keyword] = (tag, dictionary_VR(tag))
+        table[keyword] = (interned_tag(tag), dictionary_VR(tag))
     return table
 
 
-_RAW: dict[str, tuple[int, str]] = {}
+_RAW: dict[str, tuple[Any, str]] = _raw_table()
 
 
 def _value(ds: Any, keyword: str) -> Any:
     """A header value: text (multi-values joined by a backslash) or int for US, else pydicom's value."""
-    if not _RAW:
-        _RAW.update(_raw_table())
     known = _RAW.get(keyword)
-    if known is None:
+    if known is None or not isinstance(ds, Dataset):
         return ds.get(keyword, None)
     tag, vr = known
-    item = ds.get_item(tag) if tag in ds else None
+    item = ds.get_item(tag)  # a BaseTag: no keyword or tag conversion
     if item is None:
         return None
-    raw = item.value
-    if type(item).__name__ == "RawDataElement" and isinstance(raw, bytes) and item.is_little_endian \
-            and item.VR in (None, vr):
-        if vr == "US":
-            return int.from_bytes(raw[:2], "little") if len(raw) >= 2 else None
-        if vr in _ASCII_VRS:
-            return raw.decode("ascii", "replace").strip(" \x00")
-    return ds.get(keyword, None)
+    if isinstance(item, RawDataElement):
+        raw = item.value
+        if isinstance(raw, bytes) and item.is_little_endian and item.VR in (None, vr):
+            if vr == "US":
+                return int.from_bytes(raw[:2], "little") if len(raw) >= 2 else None
+            if vr in _ASCII_VRS:
+                return raw.decode("ascii", "replace").strip(" \x00")
+        return ds.get(keyword, None)
+    return item.value
+
+
+def _has(ds: Any, keyword: str) -> bool:
+    """``keyword in ds``, without pydicom's keyword-to-tag lookup for the tags of _RAW."""
+    known = _RAW.get(keyword)
+    if known is None or not isinstance(ds, Dataset):
+        return keyword in ds
+    return ds.get_item(known[0], keep_deferred=True) is not None
 
 
 def _text(ds: Any, keyword: str) -> str:
@@ -126,7 +138,7 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
         numbers = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         return None
-    return numbers if len(numbers) == count and all(np.isfinite(numbers)) else None
+    return numbers if len(numbers) == count and all(map(math.isfinite, numbers)) else None
 
 
 def _number(value: Any, default: float) -> float:
@@ -136,7 +148,7 @@ def _number(value: Any, default: float) -> float:
         number = float(value)
     except (TypeError, ValueError):
         return default
-    return number if np.isfinite(number) else default
+    return number if math.isfinite(number) else default
 
 
 def is_image(ds: Any) -> bool:
@@ -144,7 +156,7 @@ def is_image(ds: Any) -> bool:
     sop_class = _text(ds, "SOPClassUID")
     if sop_class in EXCLUDED_SOP_CLASSES or sop_class.startswith(EXCLUDED_SOP_PREFIXES):
         return False
-    return "Rows" in ds and "Columns" in ds
+    return _has(ds, "Rows") and _has(ds, "Columns")
 
 
 def series_name(ds: Any) -> str:
@@ -173,7 +185,7 @@ def frames_of(path: str, ds: Any) -> tuple[list[FrameRef], list[str]]:
     rows, columns = int(_number(_value(ds, "Rows"), 0)), int(_number(_value(ds, "Columns"), 0))
     count = int(_number(_value(ds, "NumberOfFrames"), 1) or 1)
     uid = _text(ds, "SOPInstanceUID")
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence") if "PerFrameFunctionalGroupsSequence" in ds else None
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") if _has(ds, "PerFrameFunctionalGroupsSequence") else None
     if per_frame is not None:
         shared = _item(ds, "SharedFunctionalGroupsSequence")
         frames = []
@@ -264,7 +276,7 @@ def _check_stack(frames: list[FrameRef]) -> tuple[list[FrameRef], list[str], lis
     problem = geometry.orientation_problem(orientation)
     if problem:
         warnings.append(f"ImageOrientationPatient is not usable as it is: {problem}")
-    differing = [f for f in frames if not geometry.same_orientation(f.orientation, orientation)]
+    differing = [frames[i] for i in geometry.differing_orientations([f.orientation for f in frames], orientation)]
     if differing:
         warnings.append(f"image orientation differs between {unit} "
                         f"({_named([_describe_frame(f, multiframe) for f in differing])} differ from the first)")
@@ -430,7 +442,7 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
                 found = PixelDataInfo(False)
         info[path] = found
         meta = getattr(ds, "file_meta", None)
-        syntaxes[path] = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+        syntaxes[path] = _text(meta, "TransferSyntaxUID") if meta is not None else ""
         if not found.present:
             no_pixels.append(path)
         elif found.truncated:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -148,8 +149,6 @@ _CHUNK = 8
 
 def fill_voxels(plan: VolumePlan, voxels: np.ndarray, progress: Progress | None = None) -> None:
     """Write every frame of ``plan`` into ``voxels`` (slices, rows, columns[, samples])."""
-    from concurrent.futures import ThreadPoolExecutor
-
     by_file: dict[str, list[tuple[int, FrameRef]]] = defaultdict(list)
     for index, frame in enumerate(plan.frames):
         by_file[frame.path].append((index, frame))
