@@ -137,6 +137,10 @@ def _elements(dataset):
             for e in dataset]
 
 
+def _attributes(dataset):
+    return {name: value for name, value in vars(dataset).items() if name not in ("_dict", "file_meta")}
+
+
 def test_examine_headers_read_fast_equal_pydicoms_own_reading(shared_data):
     """The fast header path hands pydicom raw elements; every value must come out as dcmread gives it."""
     import warnings
@@ -158,5 +162,7 @@ def test_examine_headers_read_fast_equal_pydicoms_own_reading(shared_data):
             assert _elements(dataset) == _elements(reference), path
             assert _elements(dataset.file_meta) == _elements(reference.file_meta), path
             assert dataset.original_encoding == reference.original_encoding, path
+            for ours, theirs in ((dataset, reference), (dataset.file_meta, reference.file_meta)):
+                assert _attributes(ours) == _attributes(theirs), path  # as pydicom's constructors set them
             assert info.present == ("PixelData" in pydicom.dcmread(path)), path
     assert fast > 100
