@@ -92,6 +92,7 @@ def _raw_table() -> dict[str, tuple[Any, str]]:
 
 
 _RAW: dict[str, tuple[Any, str]] = _raw_table()
+_ELEMENT_DICT = isinstance(getattr(Dataset(), "_dict", None), dict)
 
 
 def _value(ds: Any, keyword: str) -> Any:
@@ -100,7 +101,8 @@ def _value(ds: Any, keyword: str) -> Any:
     if known is None or not isinstance(ds, Dataset):
         return ds.get(keyword, None)
     tag, vr = known
-    item = ds.get_item(tag)  # a BaseTag: no keyword or tag conversion
+    # pydicom's own element dict when it has one (read only): get_item's key checks cost as much as the lookup
+    item = ds._dict.get(tag) if _ELEMENT_DICT else ds.get_item(tag)
     if item is None:
         return None
     if isinstance(item, RawDataElement):
