@@ -184,9 +184,11 @@ class DICOMTeachLogic(ScriptedLoadableModuleLogic):
 
     def instanceFilesForNode(self, node):
         """Files of the DICOM instances a node was loaded from, in the node's own order."""
+        from DICOMTeachLib.hierarchy import instance_uids_of
+
         if node is None:
             return []
-        uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
+        uids = instance_uids_of(node)
         if not uids:
             shNode = slicer.mrmlScene.GetSubjectHierarchyNode()
             item = shNode.GetItemByDataNode(node)

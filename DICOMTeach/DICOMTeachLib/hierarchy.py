@@ -16,6 +16,9 @@ from typing import Any
 
 from .headless import import_slicer
 
+#: Node attribute Slicer's DICOM plugins set on loaded data: the SOP Instance UIDs it was loaded from.
+INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
+
 NO_PATIENT_NAME = "No name"
 NO_STUDY_DESCRIPTION = "No study description"
 
@@ -72,6 +75,16 @@ class SeriesIdentity:
             frame_of_reference_uid=text("FrameOfReferenceUID"),
             instance_uids=tuple(instance_uids) or (text("SOPInstanceUID"),),
         )
+
+
+def set_instance_uids(node: Any, instance_uids: Sequence[str]) -> None:
+    """Record on a data node which instances it was loaded from, as Slicer's plugins do."""
+    node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(instance_uids))
+
+
+def instance_uids_of(node: Any) -> list[str]:
+    """The SOP Instance UIDs a data node was loaded from ([] for data not loaded from DICOM)."""
+    return (node.GetAttribute(INSTANCE_UIDS_ATTRIBUTE) or "").split()
 
 
 def _constants() -> Any:

@@ -18,12 +18,11 @@ import numpy as np
 
 from ..errors import LoadError
 from ..headless import import_slicer
-from ..hierarchy import SeriesIdentity, add_series_to_hierarchy
+from ..hierarchy import SeriesIdentity, add_series_to_hierarchy, instance_uids_of, set_instance_uids
 from ..loadable import Loadable, LoadResult
+from ..vtk_geometry import vtk_matrix
 from .decode import DecodedSegmentation, Grid, SegmentMask, decode_segmentation
 from .terminology import load_contexts, slicer_terminologies_logic
-
-INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
 
 
 @dataclass
@@ -45,15 +44,6 @@ class ReferencedVolume:
     grid: Grid
     frame_of_reference_uid: str
 
-
-def _vtk_matrix(matrix: np.ndarray) -> Any:
-    from vtkmodules.vtkCommonMath import vtkMatrix4x4
-
-    vtk_matrix = vtkMatrix4x4()
-    for row in range(4):
-        for column in range(4):
-            vtk_matrix.SetElement(row, column, float(matrix[row, column]))
-    return vtk_matrix
 
 
 def _volume_grid(volume_node: Any) -> Grid | None:
@@ -83,7 +73,7 @@ def find_referenced_volume(scene: Any, series_uids: list[str], instance_uids: li
         wanted = set(instance_uids)
         for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")):
             node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
-            if wanted & set((node.GetAttribute(INSTANCE_UIDS_ATTRIBUTE) or "").split()):
+            if wanted & set(instance_uids_of(node)):
                 candidates.append(node)
                 break
     for node in candidates:
@@ -133,7 +123,7 @@ def _oriented_image(mask: SegmentMask, grid: Grid) -> Any:
     nz, ny, nx = mask.array.shape
     i0, j0, k0 = mask.offset
     image.SetExtent(i0, i0 + nx - 1, j0, j0 + ny - 1, k0, k0 + nz - 1)
-    image.SetImageToWorldMatrix(_vtk_matrix(grid.ijk_to_ras))
+    image.SetImageToWorldMatrix(vtk_matrix(grid.ijk_to_ras))
     scalars = numpy_support.numpy_to_vtk(mask.array.reshape(-1), deep=True, array_type=VTK_UNSIGNED_CHAR)
     image.GetPointData().SetScalars(scalars)
     return image
@@ -158,7 +148,7 @@ def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str,
     geometry = slicer.vtkOrientedImageData()
     ni, nj, nk = decoded.grid.dimensions
     geometry.SetExtent(0, ni - 1, 0, nj - 1, 0, nk - 1)
-    geometry.SetImageToWorldMatrix(_vtk_matrix(decoded.grid.ijk_to_ras))
+    geometry.SetImageToWorldMatrix(vtk_matrix(decoded.grid.ijk_to_ras))
     segmentation.SetConversionParameter(slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
                                         slicer.vtkSegmentationConverter.SerializeImageGeometry(geometry))
     was_modifying = node.StartModify()
@@ -185,7 +175,7 @@ def build_segmentation_node(scene: Any, decoded: DecodedSegmentation, name: str,
                 if image is None:
                     image = _oriented_image(mask, decoded.grid)
                 else:
-                    image.SetImageToWorldMatrix(_vtk_matrix(decoded.grid.ijk_to_ras))
+                    image.SetImageToWorldMatrix(vtk_matrix(decoded.grid.ijk_to_ras))
                 segment.AddRepresentation(labelmap_name, image)
             else:
                 segment.AddRepresentation(labelmap_name, slicer.vtkOrientedImageData())
@@ -214,7 +204,7 @@ def load_segmentation(loadable: Loadable, scene: Any, progress: Any = None) -> L
     if progress:
         progress(0.6, f"building {loadable.name}")
     node = build_segmentation_node(scene, decoded, loadable.name, allocator)
-    node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
+    set_instance_uids(node, plan.identity.instance_uids)
     if reference is not None and decoded.on_reference_grid:
         node.SetReferenceImageGeometryParameterFromVolumeNode(reference.node)
     add_series_to_hierarchy(scene, node, plan.identity, plan.referenced_instance_uids)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import LoadError
 from ..headless import import_slicer
-from ..hierarchy import add_series_to_hierarchy
+from ..hierarchy import add_series_to_hierarchy, instance_uids_of, set_instance_uids
 from ..loadable import Loadable, LoadResult
 from ..seg.metadata import Code
 from .content import SRDocument, read_sr, render_tree
@@ -88,7 +88,7 @@ def find_segment(scene: Any, sop_instance_uid: str, segment_number: int) -> Segm
 
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSegmentationNode")):
         node = scene.GetNthNodeByClass(index, "vtkMRMLSegmentationNode")
-        if sop_instance_uid not in (node.GetAttribute("DICOM.instanceUIDs") or "").split():
+        if sop_instance_uid not in instance_uids_of(node):
             continue
         segmentation = node.GetSegmentation()
         for n in range(segmentation.GetNumberOfSegments()):
@@ -166,7 +166,7 @@ def _plane_from_volume(scene: Any, image_uid: str) -> ImagePlane | None:
     """The plane of a referenced image that is a slice of a loaded volume (DICOM.instanceUIDs in slice order)."""
     for index in range(scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")):
         node = scene.GetNthNodeByClass(index, "vtkMRMLScalarVolumeNode")
-        uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
+        uids = instance_uids_of(node)
         if image_uid not in uids:
             continue
         import vtk
@@ -198,7 +198,7 @@ def load_structured_report(loadable: Loadable, scene: Any, progress: Any = None)
 
     text_node = scene.AddNewNodeByClass("vtkMRMLTextNode", loadable.name)
     text_node.SetText(render_tree(document))
-    text_node.SetAttribute("DICOM.instanceUIDs", " ".join(plan.identity.instance_uids))
+    set_instance_uids(text_node, plan.identity.instance_uids)
     series_item = add_series_to_hierarchy(scene, text_node, plan.identity, loadable.referenced_instance_uids)
     result.nodes.append(text_node)
 

@@ -14,22 +14,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import LoadError
-from ..hierarchy import add_series_to_hierarchy
+from ..hierarchy import add_series_to_hierarchy, set_instance_uids
 from ..loadable import Loadable, LoadResult
+from ..vtk_geometry import vtk_matrix
 from .pixels import Progress, fill_voxels
 from .plan import VolumePlan
-
-INSTANCE_UIDS_ATTRIBUTE = "DICOM.instanceUIDs"
-
-
-def _vtk_matrix(matrix: np.ndarray) -> Any:
-    from vtkmodules.vtkCommonMath import vtkMatrix4x4
-
-    result = vtkMatrix4x4()
-    for row in range(4):
-        for column in range(4):
-            result.SetElement(row, column, float(matrix[row, column]))
-    return result
 
 
 def _allocate(plan: VolumePlan, components: int) -> tuple[Any, np.ndarray]:
@@ -67,8 +56,8 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
 
     class_name = "vtkMRMLVectorVolumeNode" if colour else "vtkMRMLScalarVolumeNode"
     node = scene.AddNewNodeByClass(class_name, loadable.name)
-    node.SetIJKToRASMatrix(_vtk_matrix(plan.ijk_to_ras))
-    node.SetAttribute(INSTANCE_UIDS_ATTRIBUTE, " ".join(plan.identity.instance_uids))
+    node.SetIJKToRASMatrix(vtk_matrix(plan.ijk_to_ras))
+    set_instance_uids(node, plan.identity.instance_uids)
     messages = []
     if colour:
         node.SetAndObserveImageData(image)
