@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
+from ..decoders import can_decode, missing_decoder_packages
 from ..fast_header import interned_tag
 from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
@@ -406,20 +408,13 @@ def _palette_bits(ds: Any) -> int:
 
 def _decoder_problem(transfer_syntax: str) -> str:
     """Why pixel data in this transfer syntax cannot be decoded here ("" when it can)."""
-    from pydicom.pixels import get_decoder
-    from pydicom.uid import UID
-
-    uid = UID(transfer_syntax)
-    if not uid.is_compressed:
+    if can_decode(transfer_syntax):
         return ""
-    try:
-        decoder = get_decoder(uid)
-    except NotImplementedError:
-        return f"pydicom has no decoder at all for {uid.name}"
-    if not decoder.is_available:
-        missing = decoder.missing_dependencies
-        return f"no decoder for {uid.name} is installed ({'; '.join(missing) or 'install pylibjpeg or python-gdcm'})"
-    return ""
+    name = UID(transfer_syntax).name
+    packages = missing_decoder_packages([transfer_syntax])
+    if not packages:
+        return f"pydicom has no decoder for {name}"
+    return f"no decoder for {name} is installed (pip install {' '.join(packages)})"
 
 
 def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any], *, preferred: bool,
