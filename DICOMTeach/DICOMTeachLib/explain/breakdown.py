@@ -27,6 +27,7 @@ from .conditions import (
     applies_to_value_type,
     attribute_condition,
     expected_modalities,
+    item_attribute_condition,
     macro_waived,
     module_condition,
 )
@@ -258,7 +259,8 @@ class _Explainer:
             status = "present"
         else:
             status = "partial"
-        result = module_condition(module_id, ds) if usage == "C" else None
+        # Conditions speak about the whole instance, also for a functional group macro checked in an item.
+        result = module_condition(module_id, self.ds, condition) if usage == "C" else None
         report = ModuleReport(module_id, name, ie, usage, condition, result, status, attributes)
         if (report.required and not waived) or status != "absent":
             self.problems.extend(pending)
@@ -328,9 +330,10 @@ class _Explainer:
                                    f"type 1C attribute {where} is present but empty: when present it needs a value"))
             return
         if kind in ("1C", "2C"):
-            # The condition table speaks about a module's own top-level attributes; inside items the same
-            # tag can carry a different condition, so nested 1C/2C stay unchecked.
-            if nested or attribute_condition(rule.tag, ds) is not True:
+            # The top-level table speaks about a module's own attributes; inside items the same tag can carry
+            # another condition, so items have their own table (conditions the item itself decides).
+            condition = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
+            if condition is not True:
                 return
             code_base = "type1c" if kind == "1C" else "type2c"
             if report.status == "missing":

@@ -62,6 +62,112 @@ def _original_or_mixed(ds: Dataset) -> bool | None:
     return first in ("ORIGINAL", "MIXED")
 
 
+def _upper(ds: Dataset, keyword: str) -> str:
+    return str(ds.get(keyword, "") or "").strip().upper()
+
+
+def _slide_label(ds: Dataset) -> bool | None:
+    # The third Image Type value is LABEL.
+    image_type = ds.get("ImageType")
+    if not image_type or isinstance(image_type, str) or len(image_type) < 3:
+        return None
+    return str(image_type[2]).strip().upper() == "LABEL"
+
+
+def _for_presentation(ds: Dataset) -> bool | None:
+    # FOR PRESENTATION images need it, FOR PROCESSING ones do not.
+    return {"FOR PRESENTATION": True, "FOR PROCESSING": False}.get(_upper(ds, "PresentationIntentType"))
+
+
+def _pixel_presentation(*values: str) -> Condition:
+    """Pixel Presentation is one of ``values``."""
+
+    def condition(ds: Dataset) -> bool | None:
+        presentation = _upper(ds, "PixelPresentation")
+        return presentation in values if presentation else None
+
+    return condition
+
+
+def _fraction_groups_count(keyword: str) -> Condition:
+    """A fraction group counts more than zero beams (or brachy setups)."""
+
+    def condition(ds: Dataset) -> bool | None:
+        groups = ds.get("FractionGroupSequence")
+        if not groups:
+            return None  # no RT Fraction Scheme module: the data alone does not settle it
+        counts = [item.get(keyword) for item in groups]
+        if any(count is None or count == "" for count in counts):
+            return None
+        return any(int(count) > 0 for count in counts)
+
+    return condition
+
+
+def _tabletop_relationship(ds: Dataset) -> bool | None:
+    # C-arm Positioner Tabletop Relationship is YES.
+    value = _upper(ds, "CArmPositionerTabletopRelationship")
+    return value == "YES" if value else None
+
+
+def _not_tiled_full(ds: Dataset) -> bool | None:
+    # Dimension Organization Type is there and is not TILED_FULL.
+    value = _upper(ds, "DimensionOrganizationType")
+    return value != "TILED_FULL" if value else None
+
+
+def _functional_group_present(*keywords: str) -> Condition:
+    """One of these functional group macros (named by their sequence) is in the shared item or frame 1."""
+
+    def condition(ds: Dataset) -> bool | None:
+        items = [sequence[0] for sequence in (ds.get("SharedFunctionalGroupsSequence"),
+                                              ds.get("PerFrameFunctionalGroupsSequence")) if sequence]
+        if not items:
+            return None  # not an enhanced multi-frame data set: nothing to look at
+        return any(keyword in item for item in items for keyword in keywords)
+
+    return condition
+
+
+def _negated(condition: Condition) -> Condition:
+    def negation(ds: Dataset) -> bool | None:
+        result = condition(ds)
+        return None if result is None else not result
+
+    return negation
+
+
+_DERIVATION_IMAGE = _functional_group_present("DerivationImageSequence")
+
+#: (module id, the start of the IOD's condition text it encodes, condition). The same module carries other
+#: conditions in other IODs, so each rule applies only where the IOD's condition text is the one it encodes.
+WORDED_MODULE_CONDITIONS: tuple[tuple[str, str, Condition], ...] = (
+    ("slide-label", "Required if Image Type (0008,0008) Value 3 is LABEL", _slide_label),
+    ("voi-lut", "Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION", _for_presentation),
+    ("supplemental-palette-color-lookup-table", "Required if Pixel Presentation (0008,9205) in the Enhanced MR "
+     "Image Module equals COLOR or MIXED", _pixel_presentation("COLOR", "MIXED")),
+    ("supplemental-palette-color-lookup-table", "Required if Pixel Presentation (0008,9205) in the Enhanced CT "
+     "Image Module equals COLOR or MIXED", _pixel_presentation("COLOR", "MIXED")),
+    ("rt-beams", "Required if RT Fraction Scheme Module exists and Number of Beams (300A,0080) is greater than "
+     "zero", _fraction_groups_count("NumberOfBeams")),
+    ("rt-brachy-application-setups", "Required if RT Fraction Scheme Module exists and Number of Brachy "
+     "Application Setups (300A,00A0) is greater than zero", _fraction_groups_count("NumberOfBrachyApplicationSetups")),
+    ("frame-of-reference", "Required if C-arm Positioner Tabletop Relationship (0018,9474) equals YES",
+     _tabletop_relationship),
+    ("frame-of-reference", "Required if Derivation Image Functional Group (C.7.6.16.2.6) is not present",
+     _negated(_DERIVATION_IMAGE)),
+    ("frame-of-reference", "Required if Pixel Measures or Plane Position (Patient) or Plane Orientation "
+     "(Patient) Functional Group Macros", _functional_group_present(
+         "PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence")),
+    ("common-instance-reference", "Required if Derivation Image Functional Group (C.7.6.16.2.6) is present",
+     _DERIVATION_IMAGE),
+    ("plane-orientation-patient", "Required if Pixel Measures or Plane Position (Patient) Macros Present",
+     _functional_group_present("PixelMeasuresSequence", "PlanePositionSequence")),
+    ("optical-path-identification", "Required if Dimension Organization Type (0020,9311) is not TILED_FULL",
+     _not_tiled_full),
+)
+
+
 #: module id -> condition decided from the data (ids as the standard tables name them).
 MODULE_CONDITIONS: dict[str, Condition] = {
     "contrast-bolus": _contrast,
@@ -75,10 +181,22 @@ MODULE_CONDITIONS: dict[str, Condition] = {
 }
 
 
-def module_condition(module_id: str, ds: Dataset) -> bool | None:
-    """Whether a conditional module is required for this data set; None when not machine-checkable."""
+def module_condition(module_id: str, ds: Dataset, condition_text: str = "") -> bool | None:
+    """Whether a conditional module is required for this data set; None when not machine-checkable.
+
+    ``condition_text`` is the IOD's condition for the module (some rules encode only one IOD's wording).
+    """
     condition = MODULE_CONDITIONS.get(module_id)
-    return condition(ds) if condition else None
+    if condition is None:
+        text = " ".join(condition_text.split())
+        condition = next((rule for rule_id, wording, rule in WORDED_MODULE_CONDITIONS
+                          if rule_id == module_id and text.startswith(wording)), None)
+    if condition is None:
+        return None
+    try:
+        return condition(ds)
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _planar_configuration(ds: Dataset) -> bool | None:
@@ -269,3 +387,84 @@ def applies_to_value_type(tag: int, ds: Dataset) -> bool:
         return str(ds.ValueType).strip().upper() in value_types
     except (TypeError, ValueError, AttributeError):
         return True
+
+
+def _value_type(item: Dataset) -> str | None:
+    return str(item.ValueType).strip().upper() if "ValueType" in item else None
+
+
+def _item_value_type_is(*value_types: str) -> Condition:
+    """SR content item: required when the item's own Value Type is one of these; None for any other."""
+
+    def condition(item: Dataset) -> bool | None:
+        return True if _value_type(item) in value_types else None
+
+    return condition
+
+
+_NAMED_VALUE_TYPES = ("TEXT", "NUM", "CODE", "DATETIME", "DATE", "TIME", "UIDREF", "PNAME")
+
+
+def _code_item(item: Dataset) -> bool:
+    # Only items of a Code Sequence (they always carry Code Meaning) follow the code macro's conditions.
+    return "CodeMeaning" in item
+
+
+def _code_value(item: Dataset) -> bool | None:
+    # A code is given by exactly one of Code Value, Long Code Value, URN Code Value: with neither of the
+    # other two, Code Value is the one missing.
+    if not _code_item(item):
+        return None
+    return "LongCodeValue" not in item and "URNCodeValue" not in item
+
+
+def _coding_scheme_designator(item: Dataset) -> bool | None:
+    # Needed with Code Value or Long Code Value (a URN code names its own scheme).
+    if not _code_item(item):
+        return None
+    return "CodeValue" in item or "LongCodeValue" in item
+
+
+def _context_identifier(item: Dataset) -> bool | None:
+    # Mapping Resource and Context Group Version go with a Context Identifier.
+    return _present(item, "ContextIdentifier") if _code_item(item) else None
+
+
+def _context_group_extension(item: Dataset) -> bool | None:
+    # Local version and extension creator go with Context Group Extension Flag "Y".
+    return str(item.get("ContextGroupExtensionFlag", "") or "").strip().upper() == "Y" if _code_item(item) else None
+
+
+#: tag -> condition of its type 1C/2C rule inside a sequence item, decided by that item alone.
+ITEM_CONDITIONS: dict[int, Condition] = {
+    # SR content items: the value attribute of the item's own Value Type.
+    0x0040A160: _item_value_type_is("TEXT"),  # Text Value
+    0x0040A120: _item_value_type_is("DATETIME"),  # DateTime
+    0x0040A121: _item_value_type_is("DATE"),  # Date
+    0x0040A122: _item_value_type_is("TIME"),  # Time
+    0x0040A123: _item_value_type_is("PNAME"),  # Person Name
+    0x0040A124: _item_value_type_is("UIDREF"),  # UID
+    # Concept Name Code Sequence: every name-value item has a name (containers: only some, left open).
+    0x0040A043: _item_value_type_is(*_NAMED_VALUE_TYPES),
+    # Code Sequence items (the code macro).
+    0x00080100: _code_value,
+    0x00080102: _coding_scheme_designator,
+    0x00080105: _context_identifier,  # Mapping Resource
+    0x00080106: _context_identifier,  # Context Group Version
+    0x00080107: _context_group_extension,  # Context Group Local Version
+    0x0008010D: _context_group_extension,  # Context Group Extension Creator UID
+}
+
+
+def item_attribute_condition(tag: int, item: Dataset) -> bool | None:
+    """Whether a type 1C/2C attribute inside a sequence item is required, decided by that item alone.
+
+    None when the item cannot tell (the condition looks outside the item, or this table has no rule).
+    """
+    condition = ITEM_CONDITIONS.get(tag)
+    if condition is None:
+        return None
+    try:
+        return condition(item)
+    except (TypeError, ValueError, AttributeError):
+        return None
