@@ -279,3 +279,54 @@ def test_a_rule_applies_only_to_the_iod_condition_it_encodes(shared_data):
     wording = "Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION. Shall not be present otherwise."
     assert module_condition("voi-lut", dx, wording) is True
     assert module_condition("voi-lut", dx, "Required if the VOI LUT stage is not an identity transformation") is None
+
+
+def test_enhanced_ct_supplemental_palette_follows_pixel_presentation(tmp_path):
+    source = pydicom_test_file("eCT_Supplemental.dcm")
+    module_id = "supplemental-palette-color-lookup-table"
+    assert pydicom.dcmread(source, stop_before_pixels=True).PixelPresentation in ("COLOR", "MIXED")
+    assert _module(explain(source, anatomy=False), module_id).condition_result is True
+
+    def monochrome(ds):
+        ds.PixelPresentation = "MONOCHROME"
+
+    assert _module(explain(_edited_copy(source, tmp_path, monochrome), anatomy=False),
+                   module_id).condition_result is False
+
+
+# IODs with no file in the corpus: the rule is asked directly, with that IOD's wording, about a real data set.
+
+_PLANE_MACROS = ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence")
+
+
+@pytest.mark.parametrize(("module_id", "wording"), [
+    ("frame-of-reference", "Required if Pixel Measures or Plane Position (Patient) or Plane Orientation (Patient) "
+                           "Functional Group Macros are present"),
+    ("plane-orientation-patient", "Required if Pixel Measures or Plane Position (Patient) Macros Present"),
+])
+def test_multi_frame_secondary_capture_geometry_follows_its_plane_macros(shared_data, tmp_path, module_id,
+                                                                          wording):
+    from DICOMTeachLib.explain.conditions import module_condition
+
+    source = shared_data / "small-seg-24x38x3" / "label.seg"
+    assert module_condition(module_id, pydicom.dcmread(source), wording) is True
+
+    def flat(ds):
+        for item in [*ds.SharedFunctionalGroupsSequence, *ds.PerFrameFunctionalGroupsSequence]:
+            for keyword in _PLANE_MACROS:
+                if keyword in item:
+                    delattr(item, keyword)
+
+    assert module_condition(module_id, pydicom.dcmread(_edited_copy(source, tmp_path, flat)), wording) is False
+
+
+def test_enhanced_xa_frame_of_reference_follows_the_tabletop_relationship(shared_data, tmp_path):
+    from DICOMTeachLib.explain.conditions import module_condition
+
+    source = shared_data / "highdicom-test-files" / "dx_image.dcm"
+    wording = "Required if C-arm Positioner Tabletop Relationship (0018,9474) equals YES. May be present otherwise."
+    assert module_condition("frame-of-reference", pydicom.dcmread(source), wording) is None  # not in the file
+
+    for value, expected in (("YES", True), ("NO", False)):
+        edited = _edited_copy(source, tmp_path, lambda ds, v=value: setattr(ds, "CArmPositionerTabletopRelationship", v))
+        assert module_condition("frame-of-reference", pydicom.dcmread(edited), wording) is expected
