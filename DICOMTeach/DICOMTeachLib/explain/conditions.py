@@ -181,6 +181,16 @@ MODULE_CONDITIONS: dict[str, Condition] = {
 }
 
 
+def _decide(condition: Condition | None, ds: Dataset) -> bool | None:
+    """A rule's answer; None when there is no rule or the data is too malformed to tell."""
+    if condition is None:
+        return None
+    try:
+        return condition(ds)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def module_condition(module_id: str, ds: Dataset, condition_text: str = "") -> bool | None:
     """Whether a conditional module is required for this data set; None when not machine-checkable.
 
@@ -191,12 +201,7 @@ def module_condition(module_id: str, ds: Dataset, condition_text: str = "") -> b
         text = " ".join(condition_text.split())
         condition = next((rule for rule_id, wording, rule in WORDED_MODULE_CONDITIONS
                           if rule_id == module_id and text.startswith(wording)), None)
-    if condition is None:
-        return None
-    try:
-        return condition(ds)
-    except (TypeError, ValueError, AttributeError):
-        return None
+    return _decide(condition, ds)
 
 
 def _planar_configuration(ds: Dataset) -> bool | None:
@@ -259,13 +264,7 @@ TYPE_OVERRIDES: dict[str, frozenset[int]] = {
 
 def attribute_condition(tag: int, ds: Dataset) -> bool | None:
     """Whether a type 1C/2C attribute is required here; None when not machine-checkable."""
-    condition = ATTRIBUTE_CONDITIONS.get(tag)
-    if condition is None:
-        return None
-    try:
-        return condition(ds)
-    except (TypeError, ValueError, AttributeError):
-        return None
+    return _decide(ATTRIBUTE_CONDITIONS.get(tag), ds)
 
 
 #: SOP class keyword (pydicom's) -> the Modality values its IOD allows (enumerated values).
@@ -461,10 +460,4 @@ def item_attribute_condition(tag: int, item: Dataset) -> bool | None:
 
     None when the item cannot tell (the condition looks outside the item, or this table has no rule).
     """
-    condition = ITEM_CONDITIONS.get(tag)
-    if condition is None:
-        return None
-    try:
-        return condition(item)
-    except (TypeError, ValueError, AttributeError):
-        return None
+    return _decide(ITEM_CONDITIONS.get(tag), item)
