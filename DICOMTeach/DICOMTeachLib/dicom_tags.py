@@ -6,6 +6,8 @@ caches them at import time; every other tag costs a file parse during examine.
 
 from pydicom.datadict import tag_for_keyword
 
+from .tag_format import tag_text
+
 EXAMINED_KEYWORDS = (
     "SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientName", "PatientSex",
     "PatientBirthDate", "StudyInstanceUID", "StudyID", "StudyDescription", "StudyDate", "StudyTime",
@@ -18,10 +20,5 @@ EXAMINED_KEYWORDS = (
 )
 
 
-def _tag_text(keyword: str) -> str:
-    tag = tag_for_keyword(keyword)
-    return f"{tag >> 16:04X},{tag & 0xFFFF:04X}"
-
-
 #: name -> "gggg,eeee", the form DICOMPlugin.tags uses.
-PRECACHED_TAGS: dict[str, str] = {keyword: _tag_text(keyword) for keyword in EXAMINED_KEYWORDS}
+PRECACHED_TAGS: dict[str, str] = {keyword: tag_text(tag_for_keyword(keyword))[1:-1] for keyword in EXAMINED_KEYWORDS}

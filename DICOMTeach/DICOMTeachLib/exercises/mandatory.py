@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..standard import AttributeRule, IODDefinition, ModuleReference, StandardTables, standard
+from ..tag_format import tag_text
 
 MANDATORY_TYPES = ("1", "2")
 FUNCTIONAL_GROUP_SEQUENCES = (0x52009229, 0x52009230)  # Shared / Per-frame Functional Groups Sequence
@@ -37,7 +38,7 @@ class MandatoryAttribute:
 
     @property
     def tag_text(self) -> str:
-        return f"({self.tag >> 16:04X},{self.tag & 0xFFFF:04X})"
+        return tag_text(self.tag)
 
     def walk(self, depth: int = 0):
         yield depth, self

@@ -13,6 +13,7 @@ from pydicom.datadict import get_entry
 from pydicom.dataelem import RawDataElement
 from pydicom.uid import UID
 
+from ..tag_format import tag_text
 from .reader import UNDEFINED_LENGTH, ReadInstance, element_header_length, length_in_file
 from .values import raw_value_text, value_text
 
@@ -264,7 +265,7 @@ def _anatomy_element(ds, tag, base: int, offsets_known: bool, report=None, path:
             value = value_text(converted.value, converted.VR)
         except Exception:  # noqa: BLE001 - a damaged value is shown as such
             value = "<unreadable>"
-    return ElementAnatomy(f"({tag >> 16:04X},{tag & 0xFFFF:04X})", keyword, name, vr, offset, header, length, value)
+    return ElementAnatomy(tag_text(tag), keyword, name, vr, offset, header, length, value)
 
 
 def _number(ds, keyword: str) -> int | None:

@@ -22,6 +22,7 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.uid import UID
 
 from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
+from ..tag_format import tag_text
 from .conditions import (
     TYPE_OVERRIDES,
     applies_to_value_type,
@@ -51,17 +52,6 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 _LATIN1_ENCODINGS = frozenset({"iso8859", "latin_1", "", *SIMPLE_CHARSETS})
 _PHI: dict[int, str | None] = {}
 FILE_META_GROUP = 0x0002
-
-
-_TAG_TEXT: dict[int, str] = {}
-
-
-def tag_text(tag: int) -> str:
-    """"(gggg,eeee)" (cached: the breakdown formats the same tags over and over)."""
-    text = _TAG_TEXT.get(tag)
-    if text is None:
-        text = _TAG_TEXT[tag] = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-    return text
 
 
 def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -> Explanation:

@@ -19,6 +19,7 @@ from pydicom import Dataset
 from pydicom.datadict import dictionary_has_tag
 
 from ..errors import DICOMTeachError, InvalidDicomError, NotDicomError
+from ..tag_format import tag_text
 
 #: Values longer than this are not read (pixel data, big private blobs): their position and length are enough.
 DEFER_SIZE = 2048
@@ -143,7 +144,7 @@ def _note_truncation(instance: ReadInstance) -> None:
     if tell is None or length is None or length == 0xFFFFFFFF:
         return
     if tell + length > instance.file_size:
-        keyword = pydicom.datadict.keyword_for_tag(tags[-1]) or f"({tags[-1] >> 16:04X},{tags[-1] & 0xFFFF:04X})"
+        keyword = pydicom.datadict.keyword_for_tag(tags[-1]) or tag_text(tags[-1])
         instance.notes.append((
             "error", "truncated",
             f"the file ends early: {keyword} needs {length} bytes from offset {tell}, "

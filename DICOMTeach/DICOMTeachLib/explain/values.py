@@ -8,6 +8,8 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 from pydicom.valuerep import PersonName
 
+from ..tag_format import tag_text
+
 #: Longest value text shown; the rest is cut with an ellipsis.
 MAX_VALUE_CHARACTERS = 96
 
@@ -43,7 +45,7 @@ def _one(value: Any, vr: str) -> str:
     if vr == "UI" and value:
         return uid_text(value)
     if vr == "AT" and isinstance(value, int):
-        return f"({value >> 16:04X},{value & 0xFFFF:04X})"
+        return tag_text(value)
     return str(value)
 
 

@@ -21,6 +21,7 @@ from pydicom.datadict import dictionary_description, keyword_for_tag
 from pydicom.tag import BaseTag, Tag
 
 from ..errors import DICOMTeachError
+from ..tag_format import tag_text
 
 #: One action code -> what it does, in words for students.
 ACTION_MEANINGS: dict[str, str] = {
@@ -62,7 +63,7 @@ class PHIAction:
 
     @property
     def tag_text(self) -> str:
-        return f"({self.tag >> 16:04X},{self.tag & 0xFFFF:04X})"
+        return tag_text(self.tag)
 
     @property
     def is_phi(self) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..tag_format import tag_text
+
 USAGE_NAMES = {"M": "Mandatory", "C": "Conditional", "U": "User option"}
 
 
@@ -77,7 +79,7 @@ class AttributeRule:
 
     @property
     def tag_text(self) -> str:
-        text = f"({self.tag >> 16:04X},{self.tag & 0xFFFF:04X})"
+        text = tag_text(self.tag)
         return text[:3] + "xx" + text[5:] if self.repeating else text
 
     def walk(self, depth: int = 0):
