@@ -13,7 +13,7 @@ from DICOMTeachLib.report import explain_as_text
 from DICOMTeachLib.testdata import pydicom_test_file
 
 FILE_KEYS = {"path", "sop_class_uid", "sop_class_name", "iod", "transfer_syntax", "modules", "problems",
-             "other_elements"}
+             "other_elements", "service"}
 MODULE_KEYS = {"id", "name", "ie", "usage", "condition", "condition_result", "status", "attributes"}
 ATTRIBUTE_KEYS = {"tag", "keyword", "name", "type", "vr", "vm", "status", "value", "length", "offset", "phi_action",
                   "items"}

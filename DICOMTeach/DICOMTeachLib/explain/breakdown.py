@@ -22,6 +22,7 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.uid import UID
 
 from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
+from ..standard.services import sop_class_service
 from ..tag_format import tag_text
 from .conditions import (
     TYPE_OVERRIDES,
@@ -152,11 +153,14 @@ class _Explainer:
                 iod = self.tables.iod(entry.iod_id)
             except UnknownIODError:
                 iod = None
+        service = sop_class_service(sop_uid) if sop_uid else None
         sop_name = entry.name if entry else (UID(sop_uid).name if sop_uid and UID(sop_uid).name != sop_uid else None)
-        self._sop_class_problems(sop_uid, entry, iod)
+        if service is not None and (sop_name is None or sop_uid in sop_name):  # a name the IOD tables lack
+            sop_name = service.name
+        self._sop_class_problems(sop_uid, entry, iod, service)
         explanation = Explanation(
             path=self.instance.path, sop_class_uid=sop_uid or None, sop_class_name=sop_name,
-            iod=(iod.id, iod.name) if iod else None, transfer_syntax=self._transfer_syntax(),
+            iod=(iod.id, iod.name) if iod else None, transfer_syntax=self._transfer_syntax(), service=service,
         )
         covered: set[int] = {FILE_META_GROUP}
         if iod is not None:
@@ -202,11 +206,16 @@ class _Explainer:
         name = UID(uid).name
         return uid, name if name != uid else "unknown transfer syntax"
 
-    def _sop_class_problems(self, sop_uid: str, entry, iod) -> None:
+    def _sop_class_problems(self, sop_uid: str, entry, iod, service=None) -> None:
         if not sop_uid:
             self.problems.append(Problem("error", "unknown-sop-class", "(0008,0016)", "SOPClassUID", None,
                                          "SOP Class UID is missing: no IOD to check against; the file's elements "
                                          "are listed as they are"))
+        elif entry is None and service is not None and service.service_class.key != "storage":
+            self.problems.append(Problem("warning", "service-sop-class", "(0008,0016)", "SOPClassUID", None,
+                                         f"SOP Class {service.name} belongs to the {service.summary}: a service, "
+                                         "not a stored object, so no IOD describes a file of it; the file's "
+                                         "elements are listed as they are"))
         elif entry is None:
             known = UID(sop_uid).name
             what = f"{known}, which the standard's tables do not list" if known != sop_uid else "not in the standard"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # the anatomy is rendered as text/HTML, not part of the JSON contract
+    from ..standard.services import SOPClassService
     from .anatomy import FileAnatomy
 
 Severity = Literal["error", "warning", "info"]
@@ -96,6 +97,7 @@ class Explanation:
     sop_class_name: str | None
     iod: tuple[str, str] | None  # (id, name)
     transfer_syntax: tuple[str, str] | None  # (uid, name)
+    service: SOPClassService | None = None  # the service half of the SOP class (Storage: C-STORE, ...)
     modules: list[ModuleReport] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     other_elements: list[AttributeReport] = field(default_factory=list)
@@ -124,6 +126,8 @@ class Explanation:
             "iod": {"id": self.iod[0], "name": self.iod[1]} if self.iod else None,
             "transfer_syntax": ({"uid": self.transfer_syntax[0], "name": self.transfer_syntax[1]}
                                 if self.transfer_syntax else None),
+            "service": ({"class": self.service.service_class.name, "annex": self.service.service_class.annex,
+                         "dimse": list(self.service.dimse)} if self.service else None),
             "modules": [module.to_json_dict() for module in self.modules],
             "problems": [problem.to_json_dict() for problem in self.problems],
             "other_elements": [attribute.to_json_dict() for attribute in self.other_elements],

@@ -36,8 +36,10 @@ def _header(explanation: Explanation) -> list[str]:
     counts = Counter(problem.severity for problem in explanation.problems)
     summary = ", ".join(f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
                         for s in ("error", "warning", "info"))
-    lines = [explanation.path, f"{INDENT}SOP Class        {sop}", f"{INDENT}IOD              {iod}",
-             f"{INDENT}Transfer syntax  {ts}"]
+    lines = [explanation.path, f"{INDENT}SOP Class        {sop}", f"{INDENT}IOD              {iod}"]
+    if explanation.service is not None:  # SOP class = IOD + service
+        lines.append(f"{INDENT}Service          {explanation.service.summary}")
+    lines.append(f"{INDENT}Transfer syntax  {ts}")
     if explanation.modules:
         lines.append(f"{INDENT}Entities         {' > '.join(explanation.information_entities)}")
     lines.append(f"{INDENT}Problems         {summary}")

@@ -132,6 +132,12 @@ class StandardTables:
 
     def _unknown_message(self, key: str) -> str:
         if _UID.match(key):
+            from .services import sop_class_service
+
+            service = sop_class_service(key)
+            if service is not None:  # a service without an object (Verification, Q/R models, ...)
+                return (f"SOP Class UID {key} is {service.name}, of the {service.summary}: "
+                        "it names a service, not a stored object, so no IOD describes it")
             return (f"unknown SOP Class UID {key!r}: no IOD in the standard's tables "
                     "(a private or retired SOP class?)")
         close = difflib.get_close_matches(_normal(key), list(self._name_index()), n=3, cutoff=0.6)
