@@ -55,3 +55,17 @@ def mrml():
     env = MRMLEnvironment.create()
     yield env
     env.close()
+
+
+@pytest.fixture(scope="session")
+def lesson_pacs():
+    """One real Orthanc (Debian's, with its DICOMweb plugin) for the whole session, on loopback ports with
+    temporary storage; skips when Orthanc or pynetdicom is not installed."""
+    pytest.importorskip("pynetdicom")
+    from DICOMTeachLib.net.pacs import DICOMWEB_PLUGIN, ORTHANC, LessonPacs
+
+    if not (Path(ORTHANC).exists() and Path(DICOMWEB_PLUGIN).exists()):
+        pytest.skip("Orthanc is not installed (apt-get install orthanc orthanc-dicomweb; .ci/run does it)")
+    pacs = LessonPacs.start()
+    yield pacs
+    pacs.stop()

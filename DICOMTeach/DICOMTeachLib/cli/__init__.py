@@ -25,6 +25,13 @@ SUBCOMMANDS = [
     "mandatory",
     "diagram",
     "deidentify",
+    "echo",
+    "store",
+    "find",
+    "get",
+    "web",
+    "pacs",
+    "conformance",
 ]
 
 
@@ -55,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    # argparse cannot take positional words after options (find ADDR --level series KEY=VALUE): a subcommand
+    # that takes a list of words names it in `extras_into`, and the words after its options join it.
+    into = getattr(args, "extras_into", None)
+    if extras and (into is None or any(word.startswith("-") for word in extras)):
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    if extras:
+        setattr(args, into, [*getattr(args, into), *extras])
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

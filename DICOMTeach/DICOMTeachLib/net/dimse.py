@@ -130,12 +130,16 @@ class _Recorder:
     def __init__(self, report: Association) -> None:
         self.report = report
         self.answer = None  # the A-ASSOCIATE response primitive (accept or reject)
+        self.connected = False  # the TCP connection opened
 
     @property
     def handlers(self) -> list:
         evt = require_pynetdicom().evt
         return [(evt.EVT_DIMSE_SENT, self.sent), (evt.EVT_DIMSE_RECV, self.received),
-                (evt.EVT_ACSE_RECV, self.acse)]
+                (evt.EVT_ACSE_RECV, self.acse), (evt.EVT_CONN_OPEN, self.opened)]
+
+    def opened(self, event) -> None:
+        self.connected = True
 
     def sent(self, event) -> None:
         self.report.messages.append(_message(event.message, "sent"))
@@ -197,6 +201,8 @@ def _associate(ae, peer: Peer, handlers: list | None = None, ext_neg: list | Non
     finally:
         _quiet.setLevel(level)
     requested = assoc.requestor.requested_contexts
+    if not recorder.connected or (assoc.is_aborted and recorder.answer is None and not assoc.is_established):
+        raise NetworkError(_unreachable_reason(peer))
     if assoc.is_established:
         report.outcome = "established"
         report.contexts = _context_reports(assoc, recorder, requested)
@@ -378,8 +384,8 @@ def find(peer: Peer, level: str, keys: Mapping[str, str | None] | Iterable[str] 
         return result
     try:
         responses = assoc.send_c_find(identifier, information_model)
-        _attach(report, "C-FIND-RQ", identifier)
-        for status, answer in responses:
+        for status, answer in _encoded(responses):
+            _attach(report, "C-FIND-RQ", identifier)
             if status and status.Status in (0xFF00, 0xFF01) and answer is not None:
                 result.matches.append(answer)
                 _attach(report, "C-FIND-RSP", answer, returned=True)
@@ -390,6 +396,17 @@ def find(peer: Peer, level: str, keys: Mapping[str, str | None] | Iterable[str] 
         "Each match comes in its own C-FIND-RSP with status Pending (0xFF00); the last response, without "
         "identifier, says Success (0x0000) or why the query failed.")
     return result
+
+
+def _encoded(responses):
+    """pynetdicom's responses; a key value its VR cannot hold becomes one clear error (nothing was sent)."""
+    try:
+        yield from responses
+    except ValueError as error:
+        if "encode" not in str(error):
+            raise
+        raise DICOMTeachError("the query identifier cannot be encoded: a key's value does not fit its VR "
+                              f"({error})") from error
 
 
 def _attach(report: Association, name: str, identifier: Dataset, returned: bool = False) -> None:

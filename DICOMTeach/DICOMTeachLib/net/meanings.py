@@ -6,6 +6,8 @@ PS3.4 C.2.2.2; the association rejection reasons are PS3.8 9.3.4.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydicom import Dataset
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.uid import UID
@@ -142,9 +144,10 @@ def matching_type(vr: str, value) -> str:
     """How an SCP matches one key (PS3.4 C.2.2.2): universal, single value, wildcard, range, list of UIDs."""
     if vr == "SQ":
         return "sequence"
-    if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+    many = isinstance(value, Sequence) and not isinstance(value, (str, bytes))  # pydicom's MultiValue too
+    if value is None or value == "" or (many and not value):
         return "universal"
-    text = "\\".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    text = "\\".join(str(v) for v in value) if many else str(value)
     if vr == "UI" and "\\" in text:
         return "list of UIDs"
     if vr in _DATE_TIME_VRS and "-" in text:
@@ -163,7 +166,7 @@ def query_keys(identifier: Dataset, returned: bool = False) -> list[QueryKey]:
         value = element.value
         if vr == "SQ":
             text = f"{len(value)} item(s)"
-        elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
             text = "\\".join(str(v) for v in value)
         else:
             text = "" if value is None else str(value)
