@@ -221,3 +221,26 @@ def test_only_loopback_is_used(lesson_pacs):
     config = json.loads((Path(lesson_pacs.folder) / "orthanc.json").read_text())
     assert config["RemoteAccessAllowed"] is False
     assert config["DicomModalities"]["dicomteach"][1] == "127.0.0.1"
+
+
+def test_lidc_instance_explained_from_wado_metadata_equals_local(stored, lesson_pacs, lidc_header, lidc_ct_files):
+    """Stored with C-STORE, read back as DICOM JSON: the same verdicts and values as the local file."""
+    pytest.importorskip("dicomweb_client")
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.net.remote import explain_remote
+
+    remote, _ = explain_remote(lesson_pacs.dicomweb_url, str(lidc_header.StudyInstanceUID),
+                               str(lidc_header.SeriesInstanceUID), str(lidc_header.SOPInstanceUID))
+    local = explain(lidc_ct_files[0])
+    remote_shown = {(m.id, a.tag): a for m in remote.modules for a in m.attributes}
+    local_shown = {(m.id, a.tag): a for m in local.modules for a in m.attributes}
+    assert remote_shown.keys() == local_shown.keys()
+    numeric = 0
+    for key, attribute in local_shown.items():
+        other = remote_shown[key]
+        assert (other.status, other.type) == (attribute.status, attribute.type), key
+        if other.value != attribute.value and attribute.tag != "(7FE0,0010)":
+            assert attribute.vr in ("DS", "IS"), key  # JSON numbers: "360.000000" comes back as 360.0
+            assert [float(v) for v in other.value.split("\\")] == [float(v) for v in attribute.value.split("\\")]
+            numeric += 1
+    assert 0 < numeric < 30

@@ -36,8 +36,8 @@ def explain_metadata(instance: dict, source: str) -> Explanation:
         uri = bulk.get(attribute.tag)
         if uri is not None:
             attribute.status, attribute.value = "present", f"<bulk data, not downloaded: {uri}>"
-    codes_from_bulk = {p for p in explanation.problems if p.tag in bulk and p.code.endswith("-empty")}
-    explanation.problems = [p for p in explanation.problems if p not in codes_from_bulk]
+    # An emptied bulk data value is not an empty attribute: it stays on the server.
+    explanation.problems = [p for p in explanation.problems if not (p.tag in bulk and p.code.endswith("-empty"))]
     return explanation
 
 

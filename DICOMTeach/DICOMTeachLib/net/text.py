@@ -96,11 +96,28 @@ def _request(request: HttpRequest) -> list[str]:
     for name, value in request.response_headers.items():
         lines.append(f"{INDENT * 2}{name}: {value}")
     if request.body is not None:
-        text = request.body if isinstance(request.body, str) else json.dumps(request.body, indent=1)
-        body_lines = text.splitlines()
+        body_lines = _json_lines(request.body)
         lines += [f"{INDENT * 2}{line}" for line in body_lines[:40]]
         if len(body_lines) > 40:
             lines.append(f"{INDENT * 2}... ({len(body_lines) - 40} more lines)")
     if request.dimse_equivalent:
         lines.append(f"{INDENT}DIMSE equivalent: {request.dimse_equivalent}")
     return lines
+
+
+def _json_lines(body) -> list[str]:
+    """DICOM JSON one attribute per line ("tag": {"vr": .., "Value": [..]}), objects between braces."""
+    if isinstance(body, str):
+        return body.splitlines()
+    objects = body if isinstance(body, list) else [body]
+    lines = ["[" if isinstance(body, list) else ""]
+    for obj in objects:
+        if not isinstance(obj, dict):
+            lines.append(f" {obj}")
+            continue
+        lines.append(" {")
+        lines += [f"  {json.dumps(tag)}: {json.dumps(value)}" for tag, value in obj.items()]
+        lines.append(" }")
+    if isinstance(body, list):
+        lines.append("]")
+    return [line for line in lines if line]
