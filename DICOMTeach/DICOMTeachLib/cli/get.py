@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--move-port), which it must know by that AE title. Files are named SOPInstanceUID.dcm.")
     add_peer_options(parser)
     parser.add_argument("--series", required=True, metavar="UID", help="Series Instance UID")
+    parser.add_argument("--study", metavar="UID", help="its Study Instance UID (with --sop-class: no C-FIND first)")
+    parser.add_argument("--sop-class", action="append", metavar="UID",
+                        help="a SOP Class UID of the series (repeat; with --study: no C-FIND first)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the files into")
     parser.add_argument("--move", action="store_true", help="use C-MOVE to our own storage SCP instead of C-GET")
     parser.add_argument("--move-ae", default="DICOMTEACH", help="our storage SCP's AE title (default DICOMTEACH)")
@@ -29,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
     if args.move:
         result = move(peer, args.series, args.output, move_ae=args.move_ae, move_port=args.move_port)
     else:
-        result = get(peer, args.series, args.output)
+        result = get(peer, args.series, args.output, study_uid=args.study, sop_classes=args.sop_class)
     return print_exchange(result.exchange, args, {"files": [str(path) for path in result.files]})

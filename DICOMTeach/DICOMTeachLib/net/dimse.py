@@ -383,12 +383,7 @@ def find(peer: Peer, level: str, keys: Mapping[str, str | None] | Iterable[str] 
         result.exchange.outcome = f"association {report.outcome}: {report.reason}"
         return result
     try:
-        responses = assoc.send_c_find(identifier, information_model)
-        for status, answer in _encoded(responses):
-            _attach(report, "C-FIND-RQ", identifier)
-            if status and status.Status in (0xFF00, 0xFF01) and answer is not None:
-                result.matches.append(answer)
-                _attach(report, "C-FIND-RSP", answer, returned=True)
+        result.matches = _find_on(assoc, report, identifier, information_model)
     finally:
         _release(assoc, report)
     result.exchange.outcome = _status_outcome(report, "C-FIND-RSP", f"{len(result.matches)} match(es)")
@@ -396,6 +391,18 @@ def find(peer: Peer, level: str, keys: Mapping[str, str | None] | Iterable[str] 
         "Each match comes in its own C-FIND-RSP with status Pending (0xFF00); the last response, without "
         "identifier, says Success (0x0000) or why the query failed.")
     return result
+
+
+def _find_on(assoc, report: Association, identifier: Dataset, information_model: str) -> list[Dataset]:
+    """One C-FIND on an established association: the matches, every message recorded."""
+    matches = []
+    for number, (status, answer) in enumerate(_encoded(assoc.send_c_find(identifier, information_model))):
+        if number == 0:
+            _attach(report, "C-FIND-RQ", identifier)
+        if status and status.Status in (0xFF00, 0xFF01) and answer is not None:
+            matches.append(answer)
+            _attach(report, "C-FIND-RSP", answer, returned=True)
+    return matches
 
 
 def _encoded(responses):
@@ -425,13 +432,46 @@ def _status_outcome(report: Association, response: str, prefix: str = "") -> str
     return f"{prefix}; final status {status}" if prefix else f"final status {status}"
 
 
-def _series_instances(peer: Peer, series_uid: str) -> FindResult:
-    found = find(peer, "image", {"SeriesInstanceUID": series_uid})
-    if not found.exchange.ok:
-        return found
-    if not found.matches:
-        raise NetworkError(f"the PACS at {peer.address} has no instance of series {series_uid}")
-    return found
+@dataclass
+class _SeriesFacts:
+    exchange: Exchange
+    study_uid: str = ""
+    sop_classes: list[str] = field(default_factory=list)
+
+
+def _series_facts(peer: Peer, series_uid: str, sop_classes: bool = True) -> _SeriesFacts:
+    """The series' study and the SOP classes to propose for its retrieval, asked on one association: SERIES
+    level for the study, then STUDY level for SOP Classes in Study (IMAGE level when the PACS lacks it)."""
+    ae = _new_ae(peer)
+    ae.add_requested_context(STUDY_ROOT_FIND, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    assoc, report, _ = _associate(ae, peer)
+    facts = _SeriesFacts(_exchange("C-FIND", peer, report))
+    if not assoc.is_established:
+        facts.exchange.outcome = f"association {report.outcome}: {report.reason}"
+        return facts
+    try:
+        series = _find_on(assoc, report, build_identifier("series", {"SeriesInstanceUID": series_uid}),
+                          STUDY_ROOT_FIND)
+        if not series:
+            raise NetworkError(f"the PACS at {peer.address} has no series {series_uid}")
+        facts.study_uid = str(series[0].get("StudyInstanceUID", ""))
+        if not sop_classes:  # C-MOVE: the PACS, not we, proposes the storage contexts
+            return facts
+        study = _find_on(assoc, report, build_identifier("study", {"StudyInstanceUID": facts.study_uid,
+                                                                   "SOPClassesInStudy": None}), STUDY_ROOT_FIND)
+        classes = study[0].get("SOPClassesInStudy", []) if study else []
+        if not classes:
+            images = _find_on(assoc, report, build_identifier("image", {
+                "StudyInstanceUID": facts.study_uid, "SeriesInstanceUID": series_uid, "SOPClassUID": None}),
+                STUDY_ROOT_FIND)
+            classes = [match.get("SOPClassUID", "") for match in images]
+        classes = [classes] if isinstance(classes, str) else classes
+        facts.sop_classes = sorted({str(uid) for uid in classes} - {""})
+    finally:
+        _release(assoc, report)
+        classes_text = f", SOP classes {', '.join(facts.sop_classes)}" if facts.sop_classes else ""
+        facts.exchange.outcome = _status_outcome(report, "C-FIND-RSP", f"study {facts.study_uid}{classes_text}")
+    return facts
 
 
 def _safe_name(uid: str) -> str:
@@ -479,16 +519,20 @@ def _storage_syntaxes() -> list[str]:
     return [*preferred, *(ts for ts in AllTransferSyntaxes if ts not in preferred)]
 
 
-def get(peer: Peer, series_uid: str, out_dir: str | Path) -> RetrieveResult:
-    """C-GET a series: a C-FIND first to learn its study and SOP classes, then the C-GET whose matches come
-    back as C-STORE sub-operations on our own association (we are the storage SCP on it)."""
+def get(peer: Peer, series_uid: str, out_dir: str | Path, *, study_uid: str | None = None,
+        sop_classes: Sequence[str] | None = None) -> RetrieveResult:
+    """C-GET a series: a C-FIND first to learn its study and SOP classes (unless the caller knows both, e.g.
+    from an earlier query), then the C-GET whose matches come back as C-STORE sub-operations on our own
+    association (we are the storage SCP on it)."""
     pynetdicom = require_pynetdicom()
     folder = _output_folder(out_dir)
-    found = _series_instances(peer, series_uid)
-    if not found.exchange.ok:
-        return RetrieveResult(found.exchange)
-    sop_classes = sorted({str(m.get("SOPClassUID", "")) for m in found.matches} - {""})
-    study_uid = str(found.matches[0].get("StudyInstanceUID", ""))
+    if study_uid and sop_classes:
+        found = _SeriesFacts(Exchange("C-FIND", peer.address), study_uid, sorted(set(sop_classes)))
+    else:
+        found = _series_facts(peer, series_uid)
+        if not found.exchange.ok:
+            return RetrieveResult(found.exchange)
+    sop_classes, study_uid = found.sop_classes, found.study_uid
     ae = _new_ae(peer)
     ae.add_requested_context(STUDY_ROOT_GET, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
     syntaxes = _storage_syntaxes()
@@ -503,16 +547,18 @@ def get(peer: Peer, series_uid: str, out_dir: str | Path) -> RetrieveResult:
     if assoc.is_established:
         identifier = _retrieve_identifier(study_uid, series_uid)
         try:
-            for _status, _ in assoc.send_c_get(identifier, STUDY_ROOT_GET):
-                _attach(report, "C-GET-RQ", identifier)
+            for number, _ in enumerate(assoc.send_c_get(identifier, STUDY_ROOT_GET)):
+                if number == 0:
+                    _attach(report, "C-GET-RQ", identifier)
         finally:
             _release(assoc, report)
         exchange.outcome = _status_outcome(report, "C-GET-RSP", f"{len(target.files)} file(s) written to {folder}")
     else:
         exchange.outcome = f"association {report.outcome}: {report.reason}"
     exchange.notes += [
-        "We asked C-FIND first: a C-GET SCU must propose, with the SCP role, a presentation context for each "
-        "SOP class it will receive.",
+        "A C-GET SCU must propose, with the SCP role, a presentation context for each SOP class it will "
+        "receive: " + ("we asked C-FIND first (the series' study, then SOP Classes in Study)."
+                       if found.exchange.associations else "the caller named them."),
         "C-GET: the PACS sends each instance as a C-STORE-RQ on OUR association (roles swapped by SCP/SCU role "
         "selection); no second association, no firewall opening, the PACS needs no address for us.",
     ]
@@ -535,10 +581,10 @@ def move(peer: Peer, series_uid: str, out_dir: str | Path, *, move_ae: str = DEF
     pynetdicom = require_pynetdicom()
     evt = pynetdicom.evt
     folder = _output_folder(out_dir)
-    found = _series_instances(peer, series_uid)
+    found = _series_facts(peer, series_uid, sop_classes=False)
     if not found.exchange.ok:
         return RetrieveResult(found.exchange)
-    study_uid = str(found.matches[0].get("StudyInstanceUID", ""))
+    study_uid = found.study_uid
     target = _StorageTarget(folder)
     incoming: dict[int, tuple[Association, _Recorder]] = {}
     lock = threading.Lock()
@@ -589,8 +635,9 @@ def move(peer: Peer, series_uid: str, out_dir: str | Path, *, move_ae: str = DEF
         if assoc.is_established:
             identifier = _retrieve_identifier(study_uid, series_uid)
             try:
-                for _status, _ in assoc.send_c_move(identifier, move_ae, STUDY_ROOT_MOVE):
-                    _attach(report, "C-MOVE-RQ", identifier)
+                for number, _ in enumerate(assoc.send_c_move(identifier, move_ae, STUDY_ROOT_MOVE)):
+                    if number == 0:
+                        _attach(report, "C-MOVE-RQ", identifier)
             finally:
                 _release(assoc, report)
             exchange.outcome = _status_outcome(report, "C-MOVE-RSP",
