@@ -158,6 +158,7 @@ class DICOMTeachLogic(ScriptedLoadableModuleLogic):
         logic = slicer.util.getModuleLogic("DICOMTeach")
         print(logic.explainFileAsText("/path/to/file.dcm"))
         print(logic.mandatoryAttributesText("MR Image"))
+        print(logic.queryPacs("127.0.0.1:4242", "study", {"PatientName": "*"}, calledAE="ORTHANC"))
     """
 
     def explainFile(self, path):
@@ -203,6 +204,41 @@ class DICOMTeachLogic(ScriptedLoadableModuleLogic):
         from DICOMTeachLib.exercises import mandatory_attributes
 
         return mandatory_attributes(iodKey).render_text()
+
+    # Network: send and query with every message explained (Slicer's DICOM module stays the way to import).
+
+    def ensureNetworking(self):
+        """Install pynetdicom and dicomweb-client on first use (never when the module is imported)."""
+        from DICOMTeachLib.net.deps import missing_packages
+
+        missing = missing_packages()
+        if missing:
+            slicer.util.pip_install(missing)
+        return missing
+
+    def echoPacs(self, address, calledAE="ANY-SCP", callingAE="DICOMTEACH"):
+        """C-ECHO "HOST:PORT" and return the exchange explained (association, command sets, status)."""
+        self.ensureNetworking()
+        from DICOMTeachLib.net.console import echo_text
+
+        return echo_text(address, calledAE, callingAE)
+
+    def sendSeriesToPacs(self, seriesInstanceUID, address, calledAE="ANY-SCP", callingAE="DICOMTEACH"):
+        """C-STORE a series of Slicer's DICOM database to "HOST:PORT"; returns the exchange explained."""
+        self.ensureNetworking()
+        from DICOMTeachLib.net.console import send_files_text
+
+        files = list(slicer.dicomDatabase.filesForSeries(seriesInstanceUID))
+        if not files:
+            raise ValueError(f"no file of series {seriesInstanceUID} in the DICOM database")
+        return send_files_text(address, files, calledAE, callingAE)
+
+    def queryPacs(self, address, level="study", keys=None, calledAE="ANY-SCP", callingAE="DICOMTEACH"):
+        """C-FIND at a level with {keyword: value} keys ("*" wildcard, "A-B" range, None: return key)."""
+        self.ensureNetworking()
+        from DICOMTeachLib.net.console import query_text
+
+        return query_text(address, level, keys, calledAE, callingAE)
 
     def drawIOD(self, iodKey, outputPath):
         """The course exercise: draw an IOD (entities, modules, attributes coloured by type) as SVG or PNG."""

@@ -32,3 +32,15 @@ def require_pynetdicom():
 
 def require_dicomweb_client():
     return _require("dicomweb_client", "dicomweb-client")
+
+
+def missing_packages() -> list[str]:
+    """The pip names of the networking packages not importable here (what Slicer installs on first use)."""
+    modules = {"pynetdicom": "pynetdicom", "dicomweb-client": "dicomweb_client"}
+    missing = []
+    for package, module in modules.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    return missing
