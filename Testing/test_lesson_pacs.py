@@ -44,3 +44,19 @@ def test_stop_never_ends_a_process_that_is_not_ours(tmp_path):
     stranger = LessonPacs(tmp_path, os.getpid(), 0, 0, 0)  # our own test process, not an Orthanc
     stranger.stop(keep_folder=True)
     assert stranger.pid == os.getpid()  # still alive: we are running this line
+
+
+def test_a_pacs_that_knows_its_callers_rejects_a_stranger_with_the_reason(tmp_path):
+    pytest.importorskip("pynetdicom")
+    from DICOMTeachLib.net import dimse
+
+    pacs = LessonPacs.start(tmp_path / "strict", known_callers_only=True)
+    try:
+        known = dimse.echo(dimse.Peer.parse(pacs.dicom_address, called_ae="ORTHANC", calling_ae="DICOMTEACH"))
+        stranger = dimse.echo(dimse.Peer.parse(pacs.dicom_address, called_ae="ORTHANC", calling_ae="STRANGER"))
+    finally:
+        pacs.stop()
+    assert known.ok
+    association = stranger.associations[0]
+    assert association.outcome == "rejected" and "calling AE title is not recognised" in association.reason
+    assert stranger.messages() == []  # no DIMSE message on a rejected association

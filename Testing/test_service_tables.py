@@ -139,3 +139,10 @@ def test_shipped_file_equals_fresh_generation():
         pytest.skip(f"shipped file was generated from {service_tables().sources}, installed are "
                     f"{data['sources']}: run python tools/generate_service_tables.py")
     assert DATA_FILE.read_bytes() == generator.encode(data), "run: python tools/generate_service_tables.py"
+
+
+def test_mandatory_names_the_service_beside_each_sop_class():
+    from DICOMTeachLib.exercises import mandatory_attributes
+
+    text = mandatory_attributes("CT Image").render_text()
+    assert "1.2.840.10008.5.1.4.1.1.2  CT Image Storage = this IOD + the Storage service (C-STORE)" in text

@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "the temporary folder)")
     parser.add_argument("--move-port", type=int, default=11113,
                         help="the port of our storage SCP for C-MOVE (default 11113, as dicomteach get --move)")
+    parser.add_argument("--known-callers-only", action="store_true",
+                        help="answer only calling AE titles it knows (DICOMTEACH), as a hospital PACS does")
     parser.add_argument("--json", action="store_true", help="print the PACS's addresses as JSON")
     parser.set_defaults(func=run)
 
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                                   "dicomteach pacs stop first")
         if running is not None:
             running.stop()
-        pacs = LessonPacs.start(folder, move_port=args.move_port)
+        pacs = LessonPacs.start(folder, move_port=args.move_port, known_callers_only=args.known_callers_only)
         _show(pacs, args, "started")
         return 0
     pacs = LessonPacs.from_folder(folder)

@@ -120,7 +120,7 @@ class MandatoryAttributes:
     def render_text(self, nested: bool = True, limit: int | None = None) -> str:
         """Plain text grouped by IE and module; ``limit`` keeps the first lines (the tour's short form)."""
         lines = [f"{self.iod_name} IOD ({self.iod_id})"]
-        lines += [f"  SOP Class {uid}  {name}" for uid, name in self.sop_classes]
+        lines += [f"  SOP Class {uid}  {name}{_service_text(uid)}" for uid, name in self.sop_classes]
         lines.append(f"Mandatory modules: {self.count()} type 1/2 attributes "
                      f"({self.count('1')} type 1, {self.count('2')} type 2; "
                      f"{self.count(nested=False)} at the top level; {self.distinct_count()} distinct tags)")
@@ -220,3 +220,13 @@ def _conditional(reference: ModuleReference, attributes: tuple[MandatoryAttribut
     return ConditionalModule(module_id=reference.module_id, name=reference.name, ie=reference.ie,
                              condition=reference.condition, type1_count=type1, type2_count=type2,
                              conditional_count=conditional, functional_group=functional_group)
+
+
+def _service_text(uid: str) -> str:
+    """' = this IOD + the Storage service (C-STORE)': a SOP class pairs the object with a service."""
+    from ..standard.services import sop_class_service
+
+    service = sop_class_service(uid)
+    if service is None:
+        return ""
+    return f" = this IOD + the {service.service_class.name} service ({'/'.join(service.dimse)})"

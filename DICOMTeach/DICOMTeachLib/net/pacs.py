@@ -82,8 +82,11 @@ class LessonPacs:
 
     @classmethod
     def start(cls, folder: str | Path | None = None, *, move_port: int | None = None,
-              dicomweb: bool = True) -> LessonPacs:
-        """Start Orthanc in ``folder`` (a new temporary folder by default) and wait until it answers."""
+              dicomweb: bool = True, known_callers_only: bool = False) -> LessonPacs:
+        """Start Orthanc in ``folder`` (a new temporary folder by default) and wait until it answers.
+
+        ``known_callers_only``: answer only the AE titles it knows (our DICOMTEACH), as a hospital PACS does.
+        """
         if not Path(ORTHANC).exists():
             raise DICOMTeachError(f"Orthanc is not installed ({ORTHANC} is missing): "
                                   "apt-get install orthanc orthanc-dicomweb")
@@ -104,11 +107,11 @@ class LessonPacs:
             "RemoteAccessAllowed": False,
             "AuthenticationEnabled": False,
             "DicomCheckCalledAet": True,  # a wrong called AE title is rejected, as real PACS do
-            "DicomAlwaysAllowEcho": True,
-            "DicomAlwaysAllowStore": True,
-            "DicomAlwaysAllowFind": True,
-            "DicomAlwaysAllowGet": True,
-            "DicomAlwaysAllowMove": True,
+            "DicomAlwaysAllowEcho": not known_callers_only,
+            "DicomAlwaysAllowStore": not known_callers_only,
+            "DicomAlwaysAllowFind": not known_callers_only,
+            "DicomAlwaysAllowGet": not known_callers_only,
+            "DicomAlwaysAllowMove": not known_callers_only,
             "DicomModalities": {"dicomteach": [OUR_AE_TITLE, LOOPBACK, move_port]},
             "DicomAssociationCloseDelay": 0,
             "SaveJobs": False,
