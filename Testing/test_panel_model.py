@@ -1,0 +1,120 @@
+"""The panel's Qt-free view models: tree rows, filter and search, problem -> row, bytes, follow, cache."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pydicom
+import pytest
+
+from DICOMTeachLib.explain import explain
+from DICOMTeachLib.panel.element_bytes import read_element_bytes
+from DICOMTeachLib.panel.model import TeachingPanelModel
+from DICOMTeachLib.panel.tree import build_tree, visible_keys
+from DICOMTeachLib.testdata import pydicom_test_file
+
+
+@pytest.fixture(scope="module")
+def ct_small():
+    return str(pydicom_test_file("CT_small.dcm"))
+
+
+def test_the_tree_is_entity_module_attribute_with_sequence_items(ct_small):
+    explanation = explain(ct_small)
+    tree = build_tree(explanation)
+    assert [root.columns[0] for root in tree.roots if root.kind == "entity"] == \
+        [f"{ie} IE" for ie in explanation.information_entities]
+    ds = pydicom.dcmread(ct_small, stop_before_pixels=True)
+    sequences = [row for row in tree.rows() if row.kind == "attribute" and row.vr == "SQ" and row.children]
+    for row in sequences:
+        keyword = row.columns[0]
+        assert len(row.children) == len(ds[keyword].value)  # one child per item in the file
+    offsets = {row.columns[0]: row.offset for row in tree.rows() if row.kind == "attribute" and row.offset}
+    raw = open(ct_small, "rb").read()
+    assert raw[offsets["Rows"]:offsets["Rows"] + 4] == b"\x28\x00\x10\x00"
+
+
+def test_problems_only_and_search_keep_matching_rows_and_their_ancestors(shared_data):
+    path = sorted((shared_data / "lidc-idri-0001-ct-seg" / "ct").glob("*.dcm"))[0]
+    tree = build_tree(explain(path))
+    problems = visible_keys(tree, problems_only=True)
+    assert "module:ct-image/(0020,0012)" in problems and "module:ct-image" in problems and "ie:Image" in problems
+    assert "module:image-pixel/(0028,0010)" not in problems
+    for query in ("0028,0010", "(0028,0010)", "00280010", "Rows"):
+        found = {key for key in visible_keys(tree, query=query) if key.count("/") == 1}
+        assert "module:image-pixel/(0028,0010)" in found, query
+    assert {k for k in visible_keys(tree, query="0028,0010") if "/" in k} == {"module:image-pixel/(0028,0010)"}
+
+
+def test_a_problem_with_a_sequence_path_points_at_the_item_row():
+    path = str(pydicom_test_file("CT_small.dcm"))
+    explanation = explain(path)
+    tree = build_tree(explanation)
+    nested = next(row for row in tree.rows() if row.kind == "attribute" and row.key.count("/item") == 1)
+    sequence_tag, item, tag = nested.key.split("/")[1:4]
+    module = nested.key.split("/")[0].removeprefix("module:")
+
+    @dataclasses.dataclass
+    class PathProblem:  # what issue 8 adds to Problem: the sequence path
+        severity: str
+        code: str
+        tag: str
+        keyword: str
+        module: str
+        message: str
+        path: str
+
+    problem = PathProblem("error", "type1-missing", tag, "", module, "nested", f"{sequence_tag} > {item} > {tag}")
+    explanation.problems.append(problem)
+    keys = dict((id(p), k) for p, k in build_tree(explanation).problem_keys)
+    assert keys[id(problem)] == nested.key
+
+
+def test_attribute_verdicts_read_the_required_field_when_the_model_has_it(ct_small):
+    explanation = explain(ct_small)
+    conditional, module = next((a, m) for m in explanation.modules for a in m.attributes
+                               if a.type == "1C" and a.status == "missing")
+    key = f"module:{module.id}/{conditional.tag}"
+    for required, word in ((True, "missing, required"), (None, "missing, cannot tell")):
+        object.__setattr__(conditional, "required", required)
+        assert build_tree(explanation).row(key).columns[3] == word
+    object.__setattr__(conditional, "required", False)
+    tree = build_tree(explanation)
+    assert tree.row(key) is None  # absent and not required: counted in the module row, not listed
+    assert tree.row(f"module:{module.id}").hidden_missing > 0
+
+
+def test_element_bytes_of_an_implicit_vr_file_have_a_four_byte_length(shared_data):
+    path = sorted((shared_data / "liver-ct-seg-sr" / "ct").glob("*.dcm"))[0]
+    model = TeachingPanelModel()
+    model.content(str(path))
+    element = model.element_bytes(str(path), "module:image-pixel/(0028,0010)")
+    assert [part.label for part in element.parts] == ["tag", "length", "value"]
+    rows = pydicom.dcmread(path, stop_before_pixels=True).Rows
+    assert int.from_bytes(element.parts[-1].data, "little") == rows
+
+
+def test_masked_value_bytes_are_dots_in_hex_and_text(ct_small):
+    model = TeachingPanelModel()
+    model.content(ct_small)
+    element = model.element_bytes(ct_small, "module:patient/(0010,0010)")
+    assert element.parts[-1].masked and set(element.parts[-1].hex.split()) == {"••"}
+    assert "Compressed" not in "\n".join(element.dump_lines())
+    unmasked = read_element_bytes(ct_small, element.offset, "PN", True, True)
+    assert b"CompressedSamples" in unmasked.parts[-1].data
+
+
+def test_explanations_are_cached_per_file(ct_small):
+    model = TeachingPanelModel()
+    for _ in range(3):
+        model.content(ct_small)
+    model.mask_phi = False
+    model.content(ct_small)
+    assert model.explain_count == 1
+
+
+def test_a_file_that_is_not_dicom_gives_a_message(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not DICOM at all")
+    content = TeachingPanelModel().content(str(path))
+    assert not content.ok and "notes.txt" in content.message
