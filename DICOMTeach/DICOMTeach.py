@@ -313,6 +313,7 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.setUp()
         self.test_ExplainBundledFile()
         self.test_MandatoryAttributes()
+        self.test_PanelShowsTheBreakdown()
 
     def test_ExplainBundledFile(self):
         from DICOMTeachLib.testdata import pydicom_test_file
@@ -327,4 +328,18 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.delayDisplay("Listing the mandatory attributes of the MR Image IOD")
         text = DICOMTeachLogic().mandatoryAttributesText("MR Image")
         self.assertIn("PatientName", text)
+        self.delayDisplay("Test passed")
+
+    def test_PanelShowsTheBreakdown(self):
+        import qt
+
+        from DICOMTeachLib.panel.qt_panel import TeachingPanel
+        from DICOMTeachLib.testdata import pydicom_test_file
+
+        self.delayDisplay("The teaching panel on pydicom's CT_small.dcm, in Slicer's Qt")
+        panel = TeachingPanel(qt)
+        panel.showFile(str(pydicom_test_file("CT_small.dcm")))
+        entities = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
+        self.assertIn("Patient IE", entities)
+        self.assertTrue(panel.maskCheckBox.isChecked())
         self.delayDisplay("Test passed")

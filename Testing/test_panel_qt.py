@@ -291,3 +291,16 @@ def test_open_as_page_writes_the_interactive_page_of_the_shown_instance(qt):
     assert "CT Image" in page and "<script>" in page
     name = str(pydicom.dcmread(pydicom_test_file("CT_small.dcm"), stop_before_pixels=True).PatientName)
     assert name not in page  # the page is masked like the panel
+
+
+def test_the_extension_screenshots_point_at_committed_pictures():
+    import re
+
+    text = (PROJECT_ROOT / "CMakeLists.txt").read_text()
+    urls = re.search(r'set\(EXTENSION_SCREENSHOTURLS "([^"]+)"\)', text)[1].split()
+    assert any(url.endswith("/panel-ct.png") for url in urls)
+    for url in urls:
+        assert (PROJECT_ROOT / url.split("/main/", 1)[1]).is_file(), url
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "page.png"):
+        assert f"Resources/Screenshots/{name}" in readme and (SCREENSHOTS / name).stat().st_size < 150_000
