@@ -181,8 +181,9 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if files:
             self.panel.showFiles(_("Series {0}").format(uid), files)
 
-    def onNodeChanged(self, node):
-        self.panel.showNode(node)
+    def onNodeChanged(self, *_args):
+        # currentNodeChanged is overloaded (vtkMRMLNode*, bool): read the node from the selector either way.
+        self.panel.showNode(self.ui.nodeSelector.currentNode())
 
     def onSceneClosed(self, caller=None, event=None):
         self.panel.showNode(None)

@@ -364,18 +364,21 @@ class TeachingPanel:
         if current is None or not self.content.ok:
             return
         key = str(current.data(0, self.qt.Qt.UserRole))
+        row = self.content.tree.row(key) if self.content.tree is not None else None
+        lines = row.tooltip.split("\n") if row is not None and row.tooltip else []
         try:
             element = self.model.element_bytes(self.content.path, key)
         except Exception as error:  # noqa: BLE001 - a damaged file must not break the panel
-            self.bytesView.setPlainText(f"Cannot show the bytes: {error}")
-            return
-        if element is None:
-            self.bytesView.setPlainText("")
-            return
-        lines = [f"{part.label:>8} at byte {part.offset}: {_short_hex(part.hex)}  ({part.meaning})"
-                 for part in element.parts]
-        lines.append("")
-        lines += element.dump_lines()
+            element = None
+            lines.append(f"Cannot show the bytes: {error}")
+        if element is not None:
+            lines.append("")
+            lines += [f"{part.label:>8} at byte {part.offset}: {_short_hex(part.hex)}  ({part.meaning})"
+                      for part in element.parts]
+            lines.append("")
+            lines += element.dump_lines()
+        elif row is not None and row.kind == "attribute" and row.offset is None:
+            lines.append("Not in the file: no bytes to show.")
         self.bytesView.setPlainText("\n".join(lines))
 
     def onOpenPage(self) -> None:
@@ -474,7 +477,7 @@ class LessonPanel:
             return
         if files:
             self.panel.showFile(str(files[0]))
-            self.panel.tabs.setCurrentIndex(0)
+            self.feedbackView.setPlainText("The lesson's files:\n" + "\n".join(str(path) for path in files))
 
     def onCheck(self, *_args: Any) -> None:
         if self.lesson is None:
