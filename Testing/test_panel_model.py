@@ -64,10 +64,19 @@ def test_a_problem_with_a_sequence_path_points_at_the_item_row():
         message: str
         path: str
 
-    problem = PathProblem("error", "type1-missing", tag, "", module, "nested", f"{sequence_tag} > {item} > {tag}")
-    explanation.problems.append(problem)
-    keys = dict((id(p), k) for p, k in build_tree(explanation).problem_keys)
-    assert keys[id(problem)] == nested.key
+    from pydicom.datadict import keyword_for_tag
+
+    number = int(item.removeprefix("item"))
+    sequence_keyword = keyword_for_tag(int(sequence_tag.strip("()").replace(",", ""), 16))
+    spellings = [f"{sequence_tag} > item {number} > {tag}",  # tags and 1-based items
+                 f"{sequence_keyword}[{number - 1}]",  # pydicom's spelling: keywords, 0-based index
+                 [sequence_tag, f"item {number}"]]
+    for spelling in spellings:
+        problem = PathProblem("error", "type1-missing", tag, "", module, "nested", spelling)
+        explanation.problems.append(problem)
+        keys = {id(p): k for p, k in build_tree(explanation).problem_keys}
+        assert keys[id(problem)] == nested.key, spelling
+        explanation.problems.remove(problem)
 
 
 def test_attribute_verdicts_read_the_required_field_when_the_model_has_it(ct_small):

@@ -57,6 +57,7 @@ class TeachingPanelModel:
         self.instance_index = 0
         self._explained: OrderedDict[tuple[str, bool], Explanation] = OrderedDict()
         self._trees: OrderedDict[tuple[str, bool], BreakdownTree] = OrderedDict()
+        self._kind_views: OrderedDict[str, tuple[list[SegFrameRow], SRRow | None]] = OrderedDict()
         self.explain_count = 0  # explains actually computed (the cache's misses), for tests and the benchmark
 
     # -- explanations, cached --------------------------------------------------------------------
@@ -161,13 +162,19 @@ class TeachingPanelModel:
                                phi=phi_rows(explanation), summary=_summary(explanation),
                                anatomy=anatomy_rows(explanation))
         sop_class = explanation.sop_class_uid or ""
-        try:
-            if sop_class in SEGMENTATION_STORAGE:
-                content.seg_frames = seg_frame_rows(path, self.resolve)
-            elif sop_class.startswith(SR_PREFIX):
-                content.sr_root = sr_rows(path)
-        except DICOMTeachError as error:
-            content.message = str(error)
+        views = self._kind_views.get(path)
+        if views is None:
+            frames, root = [], None
+            try:
+                if sop_class in SEGMENTATION_STORAGE:
+                    frames = seg_frame_rows(path, self.resolve)
+                elif sop_class.startswith(SR_PREFIX):
+                    root = sr_rows(path)
+            except DICOMTeachError as error:
+                content.message = str(error)
+            views = (frames, root)
+            self._remember(self._kind_views, path, views)
+        content.seg_frames, content.sr_root = views
         return content
 
     def element_bytes(self, path: str, key: str) -> ElementBytes | None:

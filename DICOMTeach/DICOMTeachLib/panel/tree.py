@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..explain.model import AttributeReport, Explanation, ModuleReport, Problem
+from ..tag_format import tag_text
 
 COLUMNS = ("Element", "Tag", "Type", "Verdict", "VR", "VM", "Value", "Length", "Offset")
 
@@ -253,26 +254,57 @@ def _module_value(module: ModuleReport, hidden: int) -> str:
 
 
 _PATH_TAG = re.compile(r"\(?([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)?")
+_PATH_ITEM = re.compile(r"item\s*#?\s*(\d+)", re.IGNORECASE)
+_PATH_INDEX = re.compile(r"\[(\d+)\]")
+_PATH_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _path_steps(path: Any) -> list[str]:
+    """A sequence path as row key steps ("(gggg,eeee)", "itemN"), whatever its spelling:
+    "(0008,1140) > item 1 > (0008,1150)", "ReferencedImageSequence[0].ReferencedSOPClassUID" (0-based, as
+    pydicom prints it), or a list of such steps."""
+    from pydicom.datadict import tag_for_keyword
+
+    parts = [str(step) for step in path] if isinstance(path, (list, tuple)) else \
+        re.split(r"\s*(?:>|/|\.(?=[A-Za-z(]))\s*", str(path))
+    steps: list[str] = []
+    for part in parts:
+        tag = _PATH_TAG.search(part)
+        if tag:
+            steps.append(f"({tag[1].upper()},{tag[2].upper()})")
+        else:
+            keyword = _PATH_KEYWORD.match(part.strip())
+            number = tag_for_keyword(keyword[0]) if keyword and not _PATH_ITEM.match(part.strip()) else None
+            if number is not None:
+                steps.append(tag_text(number))
+        item = _PATH_ITEM.search(part)
+        index = _PATH_INDEX.search(part)
+        if item:
+            steps.append(f"item{int(item[1])}")
+        elif index:
+            steps.append(f"item{int(index[1]) + 1}")
+    return steps
 
 
 def _problem_key(problem: Problem, tree: BreakdownTree) -> str | None:
-    """The row a problem is about: its sequence path when the model gives one, else module + tag."""
+    """The row a problem is about: the deepest row of its sequence path the tree shows, else module + tag."""
     keys = {row.key for row in tree.rows()}
     if problem.tag is None:
         return f"module:{problem.module}" if problem.module and f"module:{problem.module}" in keys else None
     path = getattr(problem, "path", None)
     if path:
-        steps = path if isinstance(path, (list, tuple)) else re.split(r"\s*(?:>|/)\s*", str(path))
         key = f"module:{problem.module}" if problem.module else "other"
-        for step in steps:
-            match = _PATH_TAG.search(str(step))
-            item = re.search(r"item\s*#?\s*(\d+)|\[(\d+)\]", str(step))
-            if match:
-                key += f"/({match[1].upper()},{match[2].upper()})"
-            if item:
-                key += f"/item{item[1] or item[2]}"
-        if key in keys:
+        deepest = None
+        for step in _path_steps(path):
+            key += f"/{step}"
+            if key in keys:
+                deepest = key
+        if key.endswith(problem.tag) and key in keys:
             return key
+        if not key.endswith(problem.tag) and f"{key}/{problem.tag}" in keys:
+            return f"{key}/{problem.tag}"
+        if deepest is not None:
+            return deepest
     for candidate in (f"module:{problem.module}/{problem.tag}" if problem.module else None, f"other/{problem.tag}"):
         if candidate and candidate in keys:
             return candidate
