@@ -70,6 +70,14 @@ def test_the_tree_expands_and_collapses(browser, tmp_path):
     assert kvp.is_displayed()
     browser.find_element("css selector", "button.collapse").click()
     assert not kvp.is_displayed()
+    assert not [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]  # no script error
+
+
+def test_a_problems_only_page_runs_without_script_errors(browser, tmp_path):
+    browser.get(_page(tmp_path, pydicom_test_file("JPEG2000.dcm"), "--problems-only"))
+    assert browser.find_elements("css selector", ".problems tr") and not browser.find_elements("css selector",
+                                                                                              "ul.tree")
+    assert not [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def test_the_filter_and_the_search_hide_rows(browser, lidc_ct_files, tmp_path):

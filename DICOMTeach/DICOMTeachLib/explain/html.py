@@ -38,7 +38,7 @@ th{background:#eef2f7}code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Con
 .controls input[type=search]{width:18em}
 ul.tree,ul.tree ul{list-style:none;margin:0;padding:0}
 ul.tree li.collapsed>ul{display:none}
-.row{display:grid;grid-template-columns:minmax(13em,2fr) 7.2em 2.4em minmax(10.5em,1.2fr) 2.6em 2.4em minmax(6em,1.8fr) 3.8em 4.4em;
+.row{display:grid;grid-template-columns:minmax(12em,1.6fr) 7em 2.3em 12em 2.4em 2.2em minmax(5em,1.4fr) 3.4em 4em;
   font-size:.82em;border-bottom:1px solid #eef0f4;cursor:pointer;align-items:center}
 .row>span{padding:1px 4px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .row.head{font-weight:bold;background:#eef2f7;cursor:default;position:sticky;top:0}
@@ -54,14 +54,15 @@ li:not(.leaf)>.row .tog::before{content:"\\25BE"}li.collapsed:not(.leaf)>.row .t
 .hex .o{color:#6b7280}.hex .b.hl{background:#ffd54a;outline:1px solid #c99a00}.hex .b.m{color:#9aa0aa}
 .legend span.badge{margin-right:.2em}.legend{font-size:.8em;color:#394150}
 .problems tr{cursor:pointer}.sev-error{background:#fde2e2}.sev-warning{background:#fff1d0}.sev-info{background:#eef5ff}
-.muted{color:#6b7280}
+.muted{color:#6b7280}.byteinfo{position:sticky;top:0;background:#fff;padding:.2em 0;z-index:1}
 """
 
 SCRIPT = """
 (function(){
 function ancestors(li){var out=[];var p=li.parentElement;while(p){if(p.tagName==='LI')out.push(p);p=p.parentElement;}return out;}
 document.querySelectorAll('.explained').forEach(function(root){
-  var tree=root.querySelector('ul.tree');var items=Array.prototype.slice.call(tree.querySelectorAll('li'));
+  var tree=root.querySelector('ul.tree');if(!tree)return;  // a problems-only page has no tree
+  var items=Array.prototype.slice.call(tree.querySelectorAll('li'));
   var bytes=Array.prototype.slice.call(root.querySelectorAll('.hex .b'));
   var info=root.querySelector('.byteinfo');
   function highlight(row){
@@ -160,9 +161,6 @@ def _explanation(explanation: Explanation, number: int, problems_only: bool) -> 
     tree = build_tree(explanation)
     out.append(_problems(tree))
     if problems_only:
-        out.append("<ul class='tree hidden'></ul><input class='only hidden' type=checkbox>"
-                   "<input class=hidden type=search><button class='expand hidden'></button>"
-                   "<button class='collapse hidden'></button><div class='byteinfo hidden'></div>")
         out.append("</section>")
         return "\n".join(out)
     masked = _masked(explanation)
