@@ -304,3 +304,15 @@ def test_the_extension_screenshots_point_at_committed_pictures():
     readme = (PROJECT_ROOT / "README.md").read_text()
     for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "page.png"):
         assert f"Resources/Screenshots/{name}" in readme and (SCREENSHOTS / name).stat().st_size < 150_000
+
+
+@pytest.mark.parametrize("relative", ["DICOMTeach/DICOMTeach.py", "DICOMTeach/DICOMTeachLib/panel/qt_panel.py"])
+def test_the_widget_code_uses_the_qt_subset_pythonqt_and_pyqt5_share(relative):
+    """What runs only in Slicer cannot be run here: at least it must avoid what behaves differently."""
+    import re
+
+    source = (PROJECT_ROOT / relative).read_text()
+    assert not re.search(r"\.connect\(\s*['\"]", source), "string-based connect"
+    properties = r"(enabled|visible|checked|text|toolTip|maximum|minimum|value|collapsed|plainText|currentIndex)"
+    assert not re.search(rf"\.{properties}\s*=[^=]", source), "attribute-style property assignment"
+    assert "Qt.Checked ==" not in source and "== qt.Qt.Checked" not in source
