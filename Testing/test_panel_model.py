@@ -127,3 +127,27 @@ def test_a_file_that_is_not_dicom_gives_a_message(tmp_path):
     path.write_text("not DICOM at all")
     content = TeachingPanelModel().content(str(path))
     assert not content.ok and "notes.txt" in content.message
+
+
+@pytest.mark.slow
+def test_the_panel_and_the_page_never_raise_on_pydicoms_test_files():
+    """Every file pydicom ships (damaged ones included): content or a message, the page, element bytes."""
+    from DICOMTeachLib.explain.html import render_html
+    from DICOMTeachLib.testdata import pydicom_test_directory
+
+    files = sorted(p for p in pydicom_test_directory().rglob("*") if p.is_file())
+    model = TeachingPanelModel()
+    explained = messages = 0
+    for path in files:
+        content = model.content(str(path))
+        if not content.ok:
+            assert content.message, path
+            messages += 1
+            continue
+        explained += 1
+        assert render_html([content.explanation]).rstrip().endswith("</html>")
+        rows = [row for row in content.tree.rows() if row.kind == "attribute" and row.offset is not None]
+        for row in rows[:: max(1, len(rows) // 15)]:
+            model.element_bytes(str(path), row.key)
+    print(f"{len(files)} files: {explained} explained, {messages} with a message instead")
+    assert explained > 100 and explained + messages == len(files)
