@@ -173,8 +173,8 @@ class TeachingPanelModel:
             except DICOMTeachError as error:
                 content.message = str(error)
             except Exception as error:  # noqa: BLE001 - a damaged SEG/SR: the breakdown is still shown
-                content.message = f"{path}: cannot list its {'frames' if frames is not None else 'content'}: " \
-                                  f"{type(error).__name__}: {error}"
+                what = "segmentation frames" if sop_class in SEGMENTATION_STORAGE else "content tree"
+                content.message = f"{path}: cannot list its {what}: {type(error).__name__}: {error}"
             views = (frames, root)
             self._remember(self._kind_views, path, views)
         content.seg_frames, content.sr_root = views
