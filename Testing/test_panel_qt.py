@@ -152,9 +152,6 @@ def test_the_phi_mask_is_on_by_default_and_hides_patients_name_in_the_tree_and_t
 def test_moving_the_slice_changes_the_explained_instance(qt, mrml, shared_data):
     import numpy as np
 
-    from DICOMTeachLib.headless import import_slicer
-
-    slicer = import_slicer()
     nodes, resolve = _load(mrml, [shared_data / "liver-ct-seg-sr" / "ct"])
     volume = _volume(nodes)
     panel = _panel(qt, resolve)
@@ -163,7 +160,6 @@ def test_moving_the_slice_changes_the_explained_instance(qt, mrml, shared_data):
     slice_node.SetOrientationToAxial()
     follower = SliceFollower(slice_node, lambda: volume, panel.followPoint)
     try:
-        matrix = slicer.vtkMRMLScalarVolumeNode  # noqa: F841 - the class exists in slicer-core
         import vtk
 
         ijk_to_ras = vtk.vtkMatrix4x4()
@@ -182,6 +178,9 @@ def test_moving_the_slice_changes_the_explained_instance(qt, mrml, shared_data):
         explains = panel.model.explain_count
         slice_node.JumpSliceByCentering(*ijk_to_ras.MultiplyPoint((5.0, 5.0, 2.0, 1.0))[:3])
         assert panel.model.explain_count == explains  # back on a slice seen before: cached, not explained again
+        panel.instanceSlider.setValue(2)  # the slider steps through the node's instances too
+        assert str(pydicom.dcmread(panel.content.path, stop_before_pixels=True).SOPInstanceUID) == seen[2]
+        assert panel.instanceCountLabel.text() == "2 of 3"
     finally:
         follower.stop()
 
