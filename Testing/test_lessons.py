@@ -20,8 +20,8 @@ def _ct():
 
 def test_every_lesson_has_real_files_and_a_question():
     lessons = all_lessons()
-    assert [item.id for item in lessons] == ["mandatory-mr", "iod-schema", "ten-fingers", "find-uids", "phi",
-                                             "ct-seg-sr"]
+    assert [item.id for item in lessons] == ["mandatory-mr", "iod-schema", "attribute-types", "ten-fingers",
+                                             "find-uids", "phi", "ct-seg-sr"]
     for item in lessons:
         assert item.question and all(path.is_file() for path in item.files())
         assert not item.check("").correct
@@ -44,6 +44,23 @@ def test_the_iod_schema_lists_the_entities():
     assert lesson("iod-schema").check(", ".join(entities)).correct
     wrong = lesson("iod-schema").check("Patient, Study, General Series")
     assert not wrong.correct and "module of the Series IE" in wrong.feedback and "missing: Series" in wrong.feedback
+
+
+def test_attribute_types_are_those_of_the_modules_of_the_iod():
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.lessons.catalog import TYPE_QUIZ
+
+    # The types a student reads in the panel's tree for CT_small.dcm are the answer.
+    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    shown = {}
+    for module in explanation.modules:
+        for attribute in module.attributes:
+            shown.setdefault(attribute.keyword, attribute.type)
+    types = [shown[keyword] for keyword in TYPE_QUIZ]
+    assert lesson("attribute-types").check(" ".join(types)).correct
+    types[TYPE_QUIZ.index("Modality")] = "3"
+    wrong = lesson("attribute-types").check(" ".join(types))
+    assert not wrong.correct and "Modality: you said 3, it is type 1 in General Series (Series IE)" in wrong.feedback
 
 
 def test_the_uids_in_order_and_a_swap_explained():

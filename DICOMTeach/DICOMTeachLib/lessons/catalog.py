@@ -96,6 +96,38 @@ def _check_schema(answer: str, files: list[Path]) -> Verdict:
     return Verdict(False, "; ".join(parts) + ". Explain CT_small.dcm: the Breakdown tree's top level lists them.")
 
 
+# -- 2b. the schema's attributes by type ----------------------------------------------------------
+
+TYPE_QUIZ = ("PatientName", "Modality", "SliceThickness", "ImagePositionPatient", "KVP")
+
+
+def _type_in_iod(keyword: str) -> tuple[str, str, str] | None:
+    """(type, module name, IE) of a top-level attribute in the first module of the CT Image IOD that defines it."""
+    from ..standard import standard
+
+    for reference in standard().iod("CT Image").modules:
+        for rule in standard().module(reference.module_id).attributes:
+            if rule.keyword == keyword:
+                return rule.type, reference.name, reference.ie
+    return None
+
+
+def _check_types(answer: str, files: list[Path]) -> Verdict:
+    given = [w.upper() for w in words(answer)]
+    notes, right = [], 0
+    for position, keyword in enumerate(TYPE_QUIZ):
+        kind, module, ie = _type_in_iod(keyword)
+        said = given[position] if position < len(given) else "(nothing)"
+        if said == kind:
+            right += 1
+            notes.append(f"{keyword}: type {kind} in {module} ({ie} IE)")
+        else:
+            notes.append(f"{keyword}: you said {said}, it is type {kind} in {module} ({ie} IE)")
+    if right == len(TYPE_QUIZ) and len(given) == len(TYPE_QUIZ):
+        return Verdict(True, "; ".join(notes) + ". 1: present with a value; 2: present, may be empty; 3: optional.")
+    return Verdict(False, "; ".join(notes) + ". The Type column of the Breakdown tree shows each one.")
+
+
 # -- 3. counting with 10 fingers -----------------------------------------------------------------------
 
 def _check_bits(answer: str, files: list[Path]) -> Verdict:
@@ -245,6 +277,14 @@ def all_lessons() -> list[Lesson]:
                ["Explain the lesson's file (CT_small.dcm).", "Read the top level of the Breakdown tree."],
                "List the information entities of the CT Image IOD, separated by commas.",
                f"pydicom's {CT_FILE}", _pydicom_file(CT_FILE), _check_schema),
+        Lesson("attribute-types", "Complete the IOD schema: attributes by type",
+               "Each module lists its attributes with a type: 1 (present, with a value), 1C (1 under a condition), "
+               "2 (present, may be empty), 2C, 3 (optional).",
+               ["Explain the lesson's file (CT_small.dcm).", "Find each attribute with the search box "
+                "and read its Type column (and its module, one level up)."],
+               f"In the CT Image IOD, what type are {', '.join(TYPE_QUIZ)}? Give the {len(TYPE_QUIZ)} types in "
+               "that order.",
+               f"pydicom's {CT_FILE}", _pydicom_file(CT_FILE), _check_types),
         Lesson("ten-fingers", "How far can you count with 10 fingers?",
                "Bits Allocated is the room per pixel, Bits Stored the bits that carry the value, High Bit where they "
                "end, Pixel Representation whether the value can be negative.",
