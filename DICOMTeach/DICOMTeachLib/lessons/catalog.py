@@ -289,7 +289,8 @@ def all_lessons() -> list[Lesson]:
                "Bits Allocated is the room per pixel, Bits Stored the bits that carry the value, High Bit where they "
                "end, Pixel Representation whether the value can be negative.",
                ["Explain the lesson's file.", "Search the tree for 'Bits' and read the four values.",
-                "`dicomteach bits FILE` decodes one pixel's bytes step by step."],
+                "The Exercises box's 'Count with 10 fingers' (or `dicomteach bits FILE`) decodes one pixel's "
+                "bytes step by step."],
                _bits_question(), f"pydicom's {BITS_FILE}", _pydicom_file(BITS_FILE), _check_bits),
         Lesson("find-uids", "Find the study, series and instance UIDs",
                "Patient > Study > Series > Instance: every level below the patient is identified by a UID.",
