@@ -113,13 +113,30 @@ def test_masked_value_bytes_are_dots_in_hex_and_text(ct_small):
     assert b"CompressedSamples" in unmasked.parts[-1].data
 
 
-def test_explanations_are_cached_per_file(ct_small):
+def test_explanations_are_cached_per_file_and_mask(ct_small):
     model = TeachingPanelModel()
     for _ in range(3):
         model.content(ct_small)
-    model.mask_phi = False
-    model.content(ct_small)
     assert model.explain_count == 1
+    model.mask_phi = False
+    for _ in range(2):
+        model.content(ct_small)
+    model.mask_phi = True
+    model.content(ct_small)
+    assert model.explain_count == 2  # the unmasked copy is kept only once it was shown
+
+
+def test_the_cache_is_bounded(ct_small, monkeypatch):
+    from DICOMTeachLib.panel import model as panel_model
+
+    monkeypatch.setattr(panel_model, "CACHE_SIZE", 2)
+    model = TeachingPanelModel()
+    files = [str(pydicom_test_file(name)) for name in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm")]
+    for path in files:
+        model.content(path)
+    assert [key[0] for key in model._explained] == files[1:] and len(model._trees) == 2
+    model.content(files[0])
+    assert model.explain_count == 4
 
 
 def test_a_file_that_is_not_dicom_gives_a_message(tmp_path):

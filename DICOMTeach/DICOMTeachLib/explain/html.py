@@ -12,7 +12,6 @@ The only links are deep links into the Innolitics DICOM browser.
 
 from __future__ import annotations
 
-import json
 import os
 from html import escape
 
@@ -321,10 +320,3 @@ def _hex_view(explanation: Explanation, tree: BreakdownTree, masked: bool, expli
 
 def _quote(text: str) -> str:
     return '"' + escape(text, quote=True) + '"'
-
-
-def page_data(explanation: Explanation) -> str:
-    """The tree's keys and byte spans as JSON (for tests and tools that drive the page)."""
-    tree = build_tree(explanation)
-    explicit, _little = _encoding(explanation)
-    return json.dumps({row.key: _span(row, explicit) for row in tree.rows()})

@@ -20,8 +20,8 @@ from .follow import NodeInstances, Resolver, instance_for_slice, node_instances
 from .tree import BreakdownTree, build_tree
 from .views import PHIRow, SegFrameRow, SRRow, UIDRow, phi_rows, seg_frame_rows, sr_rows, uid_rows
 
-#: Explanations kept in memory (a long series explained slice by slice stays cached).
-CACHE_SIZE = 512
+#: Files whose explanation (and tree) stay in memory: a 133-slice CT series fits, at ~0.25 MB a slice.
+CACHE_SIZE = 200
 SEGMENTATION_STORAGE = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 SR_PREFIX = "1.2.840.10008.5.1.4.1.1.88."
 
@@ -70,13 +70,17 @@ class TeachingPanelModel:
         if cached is not None:
             self._explained.move_to_end(key)
             return cached
+        from ..explain import explain
+
         if masked:
             from ..explain.masking import apply_phi_mask
 
-            result = apply_phi_mask(self.explanation(path, False))
+            unmasked = self._explained.get((path, False))
+            if unmasked is None:  # not kept: with the mask on, only the masked copy is shown
+                unmasked = explain(path)
+                self.explain_count += 1
+            result = apply_phi_mask(unmasked)
         else:
-            from ..explain import explain
-
             result = explain(path)
             self.explain_count += 1
         self._remember(self._explained, key, result)

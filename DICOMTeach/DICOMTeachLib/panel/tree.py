@@ -365,8 +365,3 @@ def legend_lines(short: bool = False) -> list[tuple[str, str, str]]:
     if short:
         lines = [(label, _SHORT.get(label, meaning), colour) for label, meaning, colour in lines]
     return lines
-
-
-def first_problem(tree: BreakdownTree) -> tuple[Any, str] | None:
-    """The first error that points at a row (what "next problem" starts from)."""
-    return next(((p, k) for p, k in tree.problem_keys if k and p.severity == "error"), None)
