@@ -74,6 +74,7 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._sliceFollowers = []
         self._treeViews = []
         self._dicomTableManager = None
+        self._pending = None
 
     def setup(self):
         import qt
@@ -98,19 +99,31 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.diagramButton.clicked.connect(self.onDiagram)
         self.ui.bitsButton.clicked.connect(self.onBits)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneClosed)
-
-    def enter(self):
         if self.ui.followCheckBox.isChecked():
             self.startFollowing()
 
-    def exit(self):
-        self.stopFollowing()
+    def enter(self):
+        if self.ui.followCheckBox.isChecked():
+            self._connectTreeViews()  # the Data module's tree exists only once that module was shown
+            if self._dicomTableManager is None:
+                self._connectDICOMBrowser()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending()
 
     def cleanup(self):
         self.stopFollowing()
         self.removeObservers()
 
     # -- following what the student looks at ----------------------------------------------------
+    # Selections made while this module is hidden (in the Data or DICOM module) are kept and shown
+    # when the student comes back, rather than explained unseen.
+
+    def _whenVisible(self, action):
+        if self.parent.isVisible():
+            action()
+        else:
+            self._pending = action
 
     def onFollowToggled(self, checked):
         if checked:
@@ -122,14 +135,12 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         from DICOMTeachLib.panel.follow import SliceFollower
 
         self.stopFollowing()
-        for view in slicer.util.findChildren(className="qMRMLSubjectHierarchyTreeView"):
-            view.currentItemChanged.connect(self.onSubjectHierarchyItemChanged)
-            self._treeViews.append(view)
+        self._connectTreeViews()
         self._connectDICOMBrowser()
         for sliceNode in slicer.util.getNodesByClass("vtkMRMLSliceNode"):
             layoutName = sliceNode.GetLayoutName()
             self._sliceFollowers.append(SliceFollower(
-                sliceNode, lambda name=layoutName: self._backgroundVolume(name), self.panel.followPoint))
+                sliceNode, lambda name=layoutName: self._backgroundVolume(name), self.onSliceMoved))
 
     def stopFollowing(self):
         for follower in self._sliceFollowers:
@@ -148,6 +159,12 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 pass
             self._dicomTableManager = None
 
+    def _connectTreeViews(self):
+        for view in slicer.util.findChildren(className="qMRMLSubjectHierarchyTreeView"):
+            if view not in self._treeViews:
+                view.currentItemChanged.connect(self.onSubjectHierarchyItemChanged)
+                self._treeViews.append(view)
+
     def _connectDICOMBrowser(self):
         """The DICOM module's series table, when its (classic) browser exists."""
         try:
@@ -157,6 +174,9 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self._dicomTableManager = manager
         except AttributeError:  # no DICOM module, or a browser without the table manager
             self._dicomTableManager = None
+
+    def onSliceMoved(self, volumeNode, ras):
+        self._whenVisible(lambda: self.panel.followPoint(volumeNode, ras))
 
     def _backgroundVolume(self, layoutName):
         sliceWidget = slicer.app.layoutManager().sliceWidget(layoutName) if slicer.app.layoutManager() else None
@@ -169,9 +189,12 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         shNode = slicer.mrmlScene.GetSubjectHierarchyNode()
         node = shNode.GetItemDataNode(itemID) if itemID else None
         if node is not None:
-            self.ui.nodeSelector.setCurrentNode(node)
-            if self.ui.nodeSelector.currentNode() is not node:  # a node type the selector does not list
-                self.panel.showNode(node)
+            self._whenVisible(lambda: self._selectNode(node))
+
+    def _selectNode(self, node):
+        self.ui.nodeSelector.setCurrentNode(node)
+        if self.ui.nodeSelector.currentNode() is not node:  # a node type the selector does not list
+            self.panel.showNode(node)
 
     def onDICOMSeriesSelected(self, seriesUIDs):
         if not seriesUIDs:
@@ -179,7 +202,7 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uid = str(seriesUIDs[0]).replace("'", "")
         files = list(slicer.dicomDatabase.filesForSeries(uid))
         if files:
-            self.panel.showFiles(_("Series {0}").format(uid), files)
+            self._whenVisible(lambda: self.panel.showFiles(_("Series {0}").format(uid), files))
 
     def onNodeChanged(self, *_args):
         # currentNodeChanged is overloaded (vtkMRMLNode*, bool): read the node from the selector either way.
