@@ -16,6 +16,7 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from DICOMTeachLib.cli import main
+from DICOMTeachLib.phi.actions import phi_action
 from DICOMTeachLib.testdata import pydicom_test_file
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -133,6 +134,10 @@ def test_a_masked_page_hides_phi_in_the_bytes_too(browser, tmp_path):
     _row(_li(browser, "module:patient/(0010,0010)")).click()
     highlighted = [span.text for span in browser.find_elements("css selector", ".hex .b.hl")]
     assert highlighted[:4] == ["10", "00", "10", "00"] and set(highlighted[8:]) == {"••"}
+    browser.find_element("css selector", "details.phi summary").click()
+    phi_rows = [row.text for row in browser.find_elements("css selector", "details.phi tr")]
+    assert any(row.startswith(f"(0010,0010) PatientName {phi_action(0x00100010).code} ") for row in phi_rows)
+    assert not any(name.split("^")[0] in row for row in phi_rows)
     _screenshot(browser)
 
 

@@ -159,6 +159,7 @@ def _explanation(explanation: Explanation, number: int, problems_only: bool) -> 
     out.append("</table>")
     tree = build_tree(explanation)
     out.append(_problems(tree))
+    out.append(_uids_and_phi(explanation))
     if problems_only:
         out.append("</section>")
         return "\n".join(out)
@@ -190,6 +191,21 @@ def _problems(tree: BreakdownTree) -> str:
     return (f"<h3>Problems ({len(tree.problem_keys)}) <span class=muted>click one to select its element</span></h3>"
             f"<table class=problems><tr><th>severity</th><th>code</th><th>tag</th><th>module</th><th>message</th>"
             f"</tr>{rows}</table>")
+
+
+def _uids_and_phi(explanation: Explanation) -> str:
+    """The panel's UIDs and PHI tabs, as two folded tables."""
+    from ..panel.views import phi_rows, uid_rows
+
+    uids = "".join(f"<tr><td>{escape(r.level)}</td><td>{escape(r.label)}</td><td class=mono>{escape(r.value)}</td></tr>"
+                   for r in uid_rows(explanation))
+    phi = "".join(f"<tr><td class=mono>{escape(r.tag)}</td><td>{escape(r.keyword)}</td><td><b>{escape(r.action)}</b></td>"
+                  f"<td>{escape(r.meaning)}</td><td>{escape(r.value)}</td></tr>" for r in phi_rows(explanation))
+    return (f"<details class=uids><summary><b>UIDs</b> of the patient, study, series and instance levels</summary>"
+            f"<table><tr><th>level</th><th>identifier</th><th>value</th></tr>{uids}</table></details>"
+            f"<details class=phi><summary><b>PHI</b>: what the PS3.15 Basic Profile does to this file's identifying "
+            f"attributes</summary><table><tr><th>tag</th><th>attribute</th><th>action</th><th>what it does</th>"
+            f"<th>value</th></tr>{phi}</table></details>")
 
 
 def _encoding(explanation: Explanation) -> tuple[bool, bool]:
