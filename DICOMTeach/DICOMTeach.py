@@ -59,20 +59,29 @@ class DICOMTeach(ScriptedLoadableModule):
 
 
 class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
-    """The teaching panel: a thin view over DICOMTeachLib.
+    """The teaching panel (DICOMTeachLib.panel), placed in the module and wired to what the student looks at.
 
-    Pick a loaded DICOM node (or any file), and read its explanation: SOP Class and
-    IOD, entities, modules, attributes and problems, file anatomy, PHI. The
-    exercises box answers the course's two questions for any IOD.
+    The panel itself is Qt code shared with the tests (PyQt5); this class only
+    connects it to Slicer: the node selector, the Data module's subject
+    hierarchy trees, the DICOM browser's series selection and the slice views.
     """
 
     def __init__(self, parent=None):
         ScriptedLoadableModuleWidget.__init__(self, parent)
         VTKObservationMixin.__init__(self)
         self.logic = None
-        self._lastHtml = ""
+        self.panel = None
+        self._sliceFollowers = []
+        self._treeViews = []
+        self._dicomTableManager = None
+        self._pending = None
 
     def setup(self):
+        import qt
+
+        from DICOMTeachLib.panel.model import TeachingPanelModel
+        from DICOMTeachLib.panel.qt_panel import TeachingPanel
+
         ScriptedLoadableModuleWidget.setup(self)
         uiWidget = slicer.util.loadUI(self.resourcePath("UI/DICOMTeach.ui"))
         self.layout.addWidget(uiWidget)
@@ -80,58 +89,140 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = DICOMTeachLogic()
 
-        self.ui.nodeSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onNodeChanged)
-        self.ui.explainNodeButton.connect("clicked(bool)", self.onExplainNode)
-        self.ui.explainFileButton.connect("clicked(bool)", self.onExplainFile)
-        self.ui.openInBrowserButton.connect("clicked(bool)", self.onOpenInBrowser)
-        self.ui.mandatoryButton.connect("clicked(bool)", self.onMandatory)
-        self.ui.diagramButton.connect("clicked(bool)", self.onDiagram)
-        self.layout.addStretch(1)
-        self.onNodeChanged(self.ui.nodeSelector.currentNode())
+        self.panel = TeachingPanel(qt, TeachingPanelModel(resolve=self.logic.fileForInstance))
+        self.ui.panelContainer.layout().addWidget(self.panel.widget)
 
-    def onNodeChanged(self, node):
-        count = len(self.logic.instanceFilesForNode(node)) if node else 0
-        self.ui.instanceSpinBox.maximum = max(count, 1)
-        self.ui.instanceSpinBox.enabled = count > 1
-        self.ui.explainNodeButton.enabled = count > 0
-        self.ui.explainNodeButton.toolTip = (
-            _("Explain instance {0} of {1} of the selected node").format(self.ui.instanceSpinBox.value, count)
-            if count else _("The selected node was not loaded from the DICOM database"))
+        self.ui.nodeSelector.currentNodeChanged.connect(self.onNodeChanged)
+        self.ui.explainFileButton.clicked.connect(self.onExplainFile)
+        self.ui.followCheckBox.toggled.connect(self.onFollowToggled)
+        self.ui.mandatoryButton.clicked.connect(self.onMandatory)
+        self.ui.diagramButton.clicked.connect(self.onDiagram)
+        self.ui.bitsButton.clicked.connect(self.onBits)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneClosed)
+        if self.ui.followCheckBox.isChecked():
+            self.startFollowing()
 
-    def onExplainNode(self):
-        files = self.logic.instanceFilesForNode(self.ui.nodeSelector.currentNode())
+    def enter(self):
+        if self.ui.followCheckBox.isChecked():
+            self._connectTreeViews()  # the Data module's tree exists only once that module was shown
+            if self._dicomTableManager is None:
+                self._connectDICOMBrowser()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending()
+
+    def cleanup(self):
+        self.stopFollowing()
+        self.removeObservers()
+
+    # -- following what the student looks at ----------------------------------------------------
+    # Selections made while this module is hidden (in the Data or DICOM module) are kept and shown
+    # when the student comes back, rather than explained unseen.
+
+    def _whenVisible(self, action):
+        if self.parent.isVisible():
+            action()
+        else:
+            self._pending = action
+
+    def onFollowToggled(self, checked):
+        if checked:
+            self.startFollowing()
+        else:
+            self.stopFollowing()
+
+    def startFollowing(self):
+        from DICOMTeachLib.panel.follow import SliceFollower
+
+        self.stopFollowing()
+        self._connectTreeViews()
+        self._connectDICOMBrowser()
+        for sliceNode in slicer.util.getNodesByClass("vtkMRMLSliceNode"):
+            layoutName = sliceNode.GetLayoutName()
+            self._sliceFollowers.append(SliceFollower(
+                sliceNode, lambda name=layoutName: self._backgroundVolume(name), self.onSliceMoved))
+
+    def stopFollowing(self):
+        for follower in self._sliceFollowers:
+            follower.stop()
+        self._sliceFollowers = []
+        for view in self._treeViews:
+            try:
+                view.currentItemChanged.disconnect(self.onSubjectHierarchyItemChanged)
+            except (RuntimeError, TypeError, ValueError):  # the view was deleted
+                pass
+        self._treeViews = []
+        if self._dicomTableManager is not None:
+            try:
+                self._dicomTableManager.seriesSelectionChanged.disconnect(self.onDICOMSeriesSelected)
+            except (RuntimeError, TypeError, ValueError):
+                pass
+            self._dicomTableManager = None
+
+    def _connectTreeViews(self):
+        for view in slicer.util.findChildren(className="qMRMLSubjectHierarchyTreeView"):
+            if view not in self._treeViews:
+                view.currentItemChanged.connect(self.onSubjectHierarchyItemChanged)
+                self._treeViews.append(view)
+
+    def _connectDICOMBrowser(self):
+        """The DICOM module's series table, when its (classic) browser exists."""
+        try:
+            dicomWidget = slicer.modules.dicom.widgetRepresentation().self()
+            manager = dicomWidget.browserWidget.dicomBrowser.dicomTableManager()
+            manager.seriesSelectionChanged.connect(self.onDICOMSeriesSelected)
+            self._dicomTableManager = manager
+        except AttributeError:  # no DICOM module, or a browser without the table manager
+            self._dicomTableManager = None
+
+    def onSliceMoved(self, volumeNode, ras):
+        self._whenVisible(lambda: self.panel.followPoint(volumeNode, ras))
+
+    def _backgroundVolume(self, layoutName):
+        sliceWidget = slicer.app.layoutManager().sliceWidget(layoutName) if slicer.app.layoutManager() else None
+        if sliceWidget is None:
+            return None
+        volumeID = sliceWidget.mrmlSliceCompositeNode().GetBackgroundVolumeID()
+        return slicer.mrmlScene.GetNodeByID(volumeID) if volumeID else None
+
+    def onSubjectHierarchyItemChanged(self, itemID):
+        shNode = slicer.mrmlScene.GetSubjectHierarchyNode()
+        node = shNode.GetItemDataNode(itemID) if itemID else None
+        if node is not None:
+            self._whenVisible(lambda: self._selectNode(node))
+
+    def _selectNode(self, node):
+        self.ui.nodeSelector.setCurrentNode(node)
+        if self.ui.nodeSelector.currentNode() is not node:  # a node type the selector does not list
+            self.panel.showNode(node)
+
+    def onDICOMSeriesSelected(self, seriesUIDs):
+        if not seriesUIDs:
+            return
+        uid = str(seriesUIDs[0]).replace("'", "")
+        files = list(slicer.dicomDatabase.filesForSeries(uid))
         if files:
-            self._showExplanation(files[min(self.ui.instanceSpinBox.value, len(files)) - 1])
+            self._whenVisible(lambda: self.panel.showFiles(_("Series {0}").format(uid), files))
+
+    def onNodeChanged(self, *_args):
+        # currentNodeChanged is overloaded (vtkMRMLNode*, bool): read the node from the selector either way.
+        self.panel.showNode(self.ui.nodeSelector.currentNode())
+
+    def onSceneClosed(self, caller=None, event=None):
+        self.panel.showNode(None)
+
+    # -- buttons --------------------------------------------------------------------------------
 
     def onExplainFile(self):
         import qt
 
         path = qt.QFileDialog.getOpenFileName(self.parent, _("Choose a DICOM file"))
         if path:
-            self._showExplanation(path)
-
-    def _showExplanation(self, path):
-        with slicer.util.tryWithErrorDisplay(_("Could not explain the file."), waitCursor=True):
-            self._lastHtml = self.logic.explainFileAsHtml(path, maskPHI=self.ui.maskPHICheckBox.checked)
-            self.ui.reportBrowser.setHtml(self._lastHtml)
-            self.ui.openInBrowserButton.enabled = True
-
-    def onOpenInBrowser(self):
-        import os
-        import tempfile
-
-        import qt
-
-        if not self._lastHtml:
-            return
-        path = os.path.join(tempfile.mkdtemp(prefix="DICOMTeach-"), "explained.html")
-        with open(path, "w", encoding="utf-8") as page:
-            page.write(self._lastHtml)
-        qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(path))
+            self.panel.showFile(path)
 
     def onMandatory(self):
         with slicer.util.tryWithErrorDisplay(_("Unknown IOD."), waitCursor=True):
-            self.ui.reportBrowser.setPlainText(self.logic.mandatoryAttributesText(self.ui.iodLineEdit.text))
+            self.ui.exerciseOutput.setPlainText(self.logic.mandatoryAttributesText(self.ui.iodLineEdit.text()))
 
     def onDiagram(self):
         import os
@@ -141,8 +232,16 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
         with slicer.util.tryWithErrorDisplay(_("Could not draw the IOD."), waitCursor=True):
             path = os.path.join(tempfile.mkdtemp(prefix="DICOMTeach-"), "iod.svg")
-            self.logic.drawIOD(self.ui.iodLineEdit.text, path)
+            self.logic.drawIOD(self.ui.iodLineEdit.text(), path)
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(path))
+
+    def onBits(self):
+        path = self.panel.content.path
+        if not path:
+            self.ui.exerciseOutput.setPlainText(_("Explain an image first: the exercise uses its pixels."))
+            return
+        with slicer.util.tryWithErrorDisplay(_("Could not decode the pixel."), waitCursor=True):
+            self.ui.exerciseOutput.setPlainText(self.logic.bitsExerciseText(path))
 
 
 #
@@ -182,6 +281,17 @@ class DICOMTeachLogic(ScriptedLoadableModuleLogic):
         if maskPHI:
             explanation = apply_phi_mask(explanation)
         return render_html([explanation])
+
+    def fileForInstance(self, uid):
+        """The file of a SOP Instance UID in Slicer's DICOM database ("" when unknown)."""
+        database = getattr(slicer, "dicomDatabase", None)
+        return database.fileForInstance(uid) if database is not None and uid else ""
+
+    def bitsExerciseText(self, path):
+        """Exercise 3 of the course: bits of an image and one pixel decoded from its bytes."""
+        from DICOMTeachLib.exercises.bits import bits_exercise
+
+        return bits_exercise(path).render_text()
 
     def instanceFilesForNode(self, node):
         """Files of the DICOM instances a node was loaded from, in the node's own order."""
@@ -263,6 +373,7 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.setUp()
         self.test_ExplainBundledFile()
         self.test_MandatoryAttributes()
+        self.test_PanelShowsTheBreakdown()
 
     def test_ExplainBundledFile(self):
         from DICOMTeachLib.testdata import pydicom_test_file
@@ -277,4 +388,18 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.delayDisplay("Listing the mandatory attributes of the MR Image IOD")
         text = DICOMTeachLogic().mandatoryAttributesText("MR Image")
         self.assertIn("PatientName", text)
+        self.delayDisplay("Test passed")
+
+    def test_PanelShowsTheBreakdown(self):
+        import qt
+
+        from DICOMTeachLib.panel.qt_panel import TeachingPanel
+        from DICOMTeachLib.testdata import pydicom_test_file
+
+        self.delayDisplay("The teaching panel on pydicom's CT_small.dcm, in Slicer's Qt")
+        panel = TeachingPanel(qt)
+        panel.showFile(str(pydicom_test_file("CT_small.dcm")))
+        entities = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
+        self.assertIn("Patient IE", entities)
+        self.assertTrue(panel.maskCheckBox.isChecked())
         self.delayDisplay("Test passed")

@@ -24,6 +24,8 @@ SUBCOMMANDS = [
     "load",
     "mandatory",
     "diagram",
+    "bits",
+    "lesson",
     "deidentify",
     "echo",
     "store",
