@@ -18,6 +18,7 @@ from typing import Any
 import pydicom
 
 from . import pixel_data
+from .coexistence import PREFER_BY_DEFAULT, rank
 from .errors import DICOMTeachError
 from .fast_header import read_header_fast
 from .loadable import Loadable
@@ -42,6 +43,8 @@ class ExamineContext:
 
     #: SOP Instance UIDs available elsewhere (``uid in available_instances``).
     available_instances: Container[str] = frozenset()
+    #: rank DICOMTeach's loadables above Slicer's own plugins instead of below (see :mod:`.coexistence`)
+    prefer_dicomteach: bool = PREFER_BY_DEFAULT
 
 
 Examiner = Callable[[Mapping[str, Any], ExamineContext], list[Loadable]]
@@ -129,6 +132,7 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
             result.loadables.extend(_examiner(spec)(known, context))
         except DICOMTeachError as error:
             result.unreadable.setdefault(error.path or "", error.reason)
+    rank(result.loadables, context.prefer_dicomteach)
     return result
 
 
