@@ -79,8 +79,8 @@ def test_text_output_lists_loadables_with_reasons_and_the_hierarchy(capsys, pydi
     out = capsys.readouterr().out
     assert "[ ] 0.44 scalar volume: 2: Routine Brain (4 file(s))" in out
     assert "warning: slices are not equally spaced" in out
-    assert "[x] 0.50 scalar volume: 2: Routine Brain - AcquisitionNumber 45 (2 file(s))" in out
-    assert "Patient Doe^Archibald (ID 77654033)" in out and "vtkMRMLScalarVolumeNode" in out
+    assert "[x] 0.49 scalar volume: 2: Routine Brain - AcquisitionNumber 45 (2 file(s))" in out
+    assert "Patient Doe^Archibald (77654033)" in out and "vtkMRMLScalarVolumeNode" in out
 
 
 def test_a_damaged_series_fails_clearly_and_the_rest_of_the_study_loads(capsys, tmp_path, lidc_ct_files,

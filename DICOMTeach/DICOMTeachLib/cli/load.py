@@ -112,7 +112,8 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
         print(f"Not loaded: {loadable.name}: {reason}")
     print("Scene:")
     for patient in patients:
-        print(f"  Patient {patient.name} (ID {patient.id})")
+        # the item name shows the ID when Slicer's display setting says so (its default)
+        print(f"  Patient {patient.name}" + ("" if patient.id in patient.name else f" (ID {patient.id})"))
         for study in patient.studies:
             print(f"    Study {study.name} ({study.uid})")
             for series in study.series:

@@ -2,9 +2,11 @@
 
 The voxels go straight into the vtkImageData's own buffer (no second copy of
 the volume); the geometry is the plan's IJK-to-RAS. Then what
-DICOMScalarVolumePlugin adds after its archetype read: window/level presets
-from the data, the display node, the
-``DICOM.instanceUIDs`` attribute and the subject hierarchy items.
+DICOMScalarVolumePlugin adds after its read (setVolumeNodeProperties): a
+unique node name, window/level presets from the data, the display node, the
+``DICOM.instanceUIDs`` and ``DICOM.instanceNumbers`` attributes, the voxel
+value quantity and units (CT: Hounsfield units; MR: signal intensity), the PET
+colour table, and the subject hierarchy items.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import LoadError
+from ..headless import import_slicer
 from ..hierarchy import add_series_to_hierarchy, set_instance_uids
 from ..loadable import Loadable, LoadResult
 from ..vtk_geometry import vtk_matrix
@@ -42,6 +45,42 @@ def _allocate(plan: VolumePlan, components: int) -> tuple[Any, np.ndarray]:
     return image, view.reshape(shape)
 
 
+#: Node attribute Slicer's scalar plugin sets: the InstanceNumber of each file, in slice order.
+INSTANCE_NUMBERS_ATTRIBUTE = "DICOM.instanceNumbers"
+
+# DICOMPlugin.mapSOPClassUIDToModality: the image storage classes whose voxel values have a known meaning.
+_MODALITY_OF_SOP_CLASS = {
+    "1.2.840.10008.5.1.4.1.1.4": "MR", "1.2.840.10008.5.1.4.1.1.4.1": "MR", "1.2.840.10008.5.1.4.1.1.4.4": "MR",
+    "1.2.840.10008.5.1.4.1.1.2": "CT", "1.2.840.10008.5.1.4.1.1.2.1": "CT", "1.2.840.10008.5.1.4.1.1.2.2": "CT",
+    "1.2.840.10008.5.1.4.1.1.128": "PT", "1.2.840.10008.5.1.4.1.1.130": "PT", "1.2.840.10008.5.1.4.1.1.128.1": "PT",
+}
+# (quantity, units) as (code value, scheme, meaning), DICOMPlugin.mapSOPClassUIDToDICOMQuantityAndUnits.
+_QUANTITY_AND_UNITS = {
+    "MR": (("110852", "DCM", "MR signal intensity"), ("1", "UCUM", "no units")),
+    "CT": (("112031", "DCM", "Attenuation Coefficient"), ("[hnsf'U]", "UCUM", "Hounsfield unit")),
+}
+
+
+def _set_quantity_and_units(node: Any, sop_class_uid: str) -> None:
+    coded = _QUANTITY_AND_UNITS.get(_MODALITY_OF_SOP_CLASS.get(sop_class_uid, ""))
+    if coded is None:
+        return
+    slicer = import_slicer()
+    quantity, units = slicer.vtkCodedEntry(), slicer.vtkCodedEntry()
+    quantity.SetValueSchemeMeaning(*coded[0])
+    units.SetValueSchemeMeaning(*coded[1])
+    node.SetVoxelValueQuantity(quantity)
+    node.SetVoxelValueUnits(units)
+
+
+def _colour_node_id(sop_class_uid: str) -> str:
+    """Grey, or for PET Slicer's "PET-Heat" procedural colour (as its scalar plugin chooses)."""
+    if _MODALITY_OF_SOP_CLASS.get(sop_class_uid) == "PT":
+        slicer = import_slicer()
+        return slicer.vtkMRMLColorLogic.GetPETColorNodeID(slicer.vtkMRMLPETProceduralColorNode.PETheat)
+    return "vtkMRMLColorTableNodeGrey"
+
+
 def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | None = None) -> LoadResult:
     """Load a scalar volume loadable into ``scene``; LoadError names the files when it cannot."""
     plan: VolumePlan = loadable.plan
@@ -55,9 +94,12 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
     fill_voxels(plan, voxels, progress)
 
     class_name = "vtkMRMLVectorVolumeNode" if colour else "vtkMRMLScalarVolumeNode"
-    node = scene.AddNewNodeByClass(class_name, loadable.name)
+    node = scene.AddNewNodeByClass(class_name, scene.GenerateUniqueName(loadable.name))
     node.SetIJKToRASMatrix(vtk_matrix(plan.ijk_to_ras))
     set_instance_uids(node, plan.identity.instance_uids)
+    if plan.instance_numbers:
+        node.SetAttribute(INSTANCE_NUMBERS_ATTRIBUTE, " ".join(plan.instance_numbers))
+    _set_quantity_and_units(node, plan.sop_class_uid)
     messages = []
     if colour:
         node.SetAndObserveImageData(image)
@@ -67,7 +109,7 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
         # the image with automatic window/level on computes a histogram of every voxel.
         display = scene.AddNewNodeByClass("vtkMRMLScalarVolumeDisplayNode")
         # MONOCHROME1 voxels were inverted while reading, so plain grey shows them right.
-        display.SetAndObserveColorNodeID("vtkMRMLColorTableNodeGrey")
+        display.SetAndObserveColorNodeID(_colour_node_id(plan.sop_class_uid))
         if plan.window_presets:
             display.SetAutoWindowLevel(False)
             for center, width in plan.window_presets:

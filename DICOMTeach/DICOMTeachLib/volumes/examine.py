@@ -79,7 +79,7 @@ _RAW_KEYWORDS = (
     "RescaleIntercept", "SpacingBetweenSlices", "SliceThickness", "NumberOfFrames", "PhotometricInterpretation",
     "TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime", "Rows", "Columns", "BitsAllocated",
     "BitsStored", "PixelRepresentation", "SamplesPerPixel", "PlanarConfiguration", "TransferSyntaxUID",
-    "DiffusionGradientOrientation", "PerFrameFunctionalGroupsSequence",
+    "DiffusionGradientOrientation", "PerFrameFunctionalGroupsSequence", "InstanceNumber",
 )
 
 
@@ -500,7 +500,9 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
     middle = headers[files[len(files) // 2]]
     plan = VolumePlan(frames=sorted_frames, ijk_to_ras=matrix, spacing=spacing, pixel_format=pixel_format,
                       voxel_type=voxel_type, identity=identity, transfer_syntaxes=syntaxes, pixel_data=info,
-                      window_presets=_window_presets(middle), refuse=refuse)
+                      window_presets=_window_presets(middle), refuse=refuse,
+                      instance_numbers=[_text(headers[p], "InstanceNumber") or "?" for p in files],
+                      sop_class_uid=_text(middle, "SOPClassUID"))
     if len(no_pixels) == len(files):
         confidence, reason = CONFIDENCE_UNLOADABLE, REASON_NO_PIXELS
         plan.refuse = "no file holds pixel data"

@@ -61,6 +61,10 @@ class VolumePlan:
     window_presets: list[tuple[float, float]] = field(default_factory=list)
     #: why the builder must refuse (e.g. repeated positions that would stack into a distorted volume)
     refuse: str = ""
+    #: InstanceNumber of each file, in the order of :attr:`files` ("?" when absent), as Slicer records them
+    instance_numbers: list[str] = field(default_factory=list)
+    #: SOP Class UID of the middle file, which decides the voxel quantity and units (CT: Hounsfield units)
+    sop_class_uid: str = ""
 
     @property
     def files(self) -> list[str]:
