@@ -100,3 +100,18 @@ def test_the_reason_says_which_way_and_names_the_setting(pydicom_ct_files):
     loadable = examine_paths([str(pydicom_ct_files[0])]).loadables[0]
     assert "one step below" in loadable.confidence_reason
     assert "DICOM/DICOMTeach/PreferDICOMTeachLoaders" in loadable.confidence_reason
+
+
+@pytest.mark.parametrize("style", ["instance-number", "temporal"])
+@pytest.mark.parametrize("prefer", [False, True], ids=["default", "DICOMTeach preferred"])
+def test_a_4d_series_checks_one_loadable_beside_multivolume_importer(plugin_module, lidc_ct_files, tmp_path, style,
+                                                                     prefer):
+    from fourd_data import neighbouring_slices, write_4d_series
+
+    paths = [str(p) for p in write_4d_series(neighbouring_slices(lidc_ct_files, 4), tmp_path, 3, style)]
+    lists, chosen = replay_browser(plugin_module, paths, prefer)
+    ((plugin, loadable),) = chosen[next(iter(lists))]
+    assert plugin == ("DICOMTeach" if prefer else "MultiVolume")
+    assert sorted(loadable.files) == sorted(paths)
+    if prefer:
+        assert loadable.dicomTeachLoadable.kind == "volume sequence"

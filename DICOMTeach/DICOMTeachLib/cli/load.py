@@ -125,5 +125,11 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
                         extra = (f" {'x'.join(map(str, details['dimensions']))} {details['scalar_type']}"
                                  f" [{details['voxel_min']}, {details['voxel_max']}]")
                     print(f"        {node.class_name} {node.id} '{node.name}'{extra}")
+                    sequence = details.get("sequence")
+                    if sequence:
+                        unit = f" ({sequence['index_unit']})" if sequence["index_unit"] else ""
+                        values = ", ".join(item["index_value"] for item in sequence["items"])
+                        print(f"          volume sequence '{sequence['name']}': {len(sequence['items'])} time points "
+                              f"by {sequence['index_name']}{unit}: {values}")
     if saved:
         print(f"Saved {saved}")

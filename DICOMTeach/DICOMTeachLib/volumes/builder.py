@@ -61,7 +61,7 @@ _QUANTITY_AND_UNITS = {
 }
 
 
-def _set_quantity_and_units(node: Any, sop_class_uid: str) -> None:
+def set_quantity_and_units(node: Any, sop_class_uid: str) -> None:
     coded = _QUANTITY_AND_UNITS.get(_MODALITY_OF_SOP_CLASS.get(sop_class_uid, ""))
     if coded is None:
         return
@@ -71,6 +71,20 @@ def _set_quantity_and_units(node: Any, sop_class_uid: str) -> None:
     units.SetValueSchemeMeaning(*coded[1])
     node.SetVoxelValueQuantity(quantity)
     node.SetVoxelValueUnits(units)
+
+
+def apply_window_presets(display: Any, presets: list[tuple[float, float]]) -> bool:
+    """The data's (center, width) presets on a display node, the first one applied; automatic when there is none."""
+    if not presets:
+        display.SetAutoWindowLevel(True)
+        return False
+    display.SetAutoWindowLevel(False)
+    display.ResetWindowLevelPresets()
+    for center, width in presets:
+        display.AddWindowLevelPreset(width, center)
+    center, width = presets[0]
+    display.SetWindowLevel(width, center)
+    return True
 
 
 def _colour_node_id(sop_class_uid: str) -> str:
@@ -86,20 +100,30 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
     plan: VolumePlan = loadable.plan
     if not isinstance(plan, VolumePlan):
         raise LoadError("this loadable was not made by the scalar volume examiner", loadable.name)
+    node, messages = build_volume_node(plan, loadable.name, scene, progress)
+    add_series_to_hierarchy(scene, node, plan.identity, loadable.referenced_instance_uids)
+    if progress is not None:
+        progress(1.0, f"loaded {loadable.name}")
+    return LoadResult(nodes=[node], messages=messages)
+
+
+def build_volume_node(plan: VolumePlan, name: str, scene: Any,
+                      progress: Progress | None = None) -> tuple[Any, list[str]]:
+    """The volume node of a plan, with display and DICOM attributes, not yet in the subject hierarchy."""
     if plan.refuse:
-        raise LoadError(f"not loaded: {plan.refuse}", loadable.name)
+        raise LoadError(f"not loaded: {plan.refuse}", name)
     colour = plan.pixel_format.samples_per_pixel > 1 or plan.pixel_format.photometric.startswith("PALETTE")
     components = 3 if colour else 1
     image, voxels = _allocate(plan, components)
     fill_voxels(plan, voxels, progress)
 
     class_name = "vtkMRMLVectorVolumeNode" if colour else "vtkMRMLScalarVolumeNode"
-    node = scene.AddNewNodeByClass(class_name, scene.GenerateUniqueName(loadable.name))
+    node = scene.AddNewNodeByClass(class_name, scene.GenerateUniqueName(name))
     node.SetIJKToRASMatrix(vtk_matrix(plan.ijk_to_ras))
     set_instance_uids(node, plan.identity.instance_uids)
     if plan.instance_numbers:
         node.SetAttribute(INSTANCE_NUMBERS_ATTRIBUTE, " ".join(plan.instance_numbers))
-    _set_quantity_and_units(node, plan.sop_class_uid)
+    set_quantity_and_units(node, plan.sop_class_uid)
     messages = []
     if colour:
         node.SetAndObserveImageData(image)
@@ -110,18 +134,8 @@ def build_scalar_volume(loadable: Loadable, scene: Any, progress: Progress | Non
         display = scene.AddNewNodeByClass("vtkMRMLScalarVolumeDisplayNode")
         # MONOCHROME1 voxels were inverted while reading, so plain grey shows them right.
         display.SetAndObserveColorNodeID(_colour_node_id(plan.sop_class_uid))
-        if plan.window_presets:
-            display.SetAutoWindowLevel(False)
-            for center, width in plan.window_presets:
-                display.AddWindowLevelPreset(width, center)
-            center, width = plan.window_presets[0]
-            display.SetWindowLevel(width, center)
-        else:
-            display.SetAutoWindowLevel(True)
+        if not apply_window_presets(display, plan.window_presets):
             messages.append("no window/level in the data: automatic window/level")
         node.SetAndObserveDisplayNodeID(display.GetID())
         node.SetAndObserveImageData(image)
-    add_series_to_hierarchy(scene, node, plan.identity, loadable.referenced_instance_uids)
-    if progress is not None:
-        progress(1.0, f"loaded {loadable.name}")
-    return LoadResult(nodes=[node], messages=messages)
+    return node, messages
