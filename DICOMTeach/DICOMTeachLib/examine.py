@@ -19,6 +19,7 @@ import pydicom
 
 from . import pixel_data
 from .coexistence import PREFER_BY_DEFAULT, rank
+from .dicomdir import expand_dicomdirs
 from .errors import DICOMTeachError
 from .fast_header import read_header_fast
 from .loadable import Loadable
@@ -121,11 +122,16 @@ def _examiner(spec: str) -> Examiner:
 
 def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None,
                   context: ExamineContext | None = None) -> ExamineResult:
-    """All loadables for ``paths``; ``headers`` may supply already-read header datasets."""
+    """All loadables for ``paths``; ``headers`` may supply already-read header datasets.
+
+    A DICOMDIR among ``paths`` stands for the files it references (missing ones are reported).
+    """
     context = context or ExamineContext()
     result = ExamineResult()
     known: dict[str, Any] = dict(headers or {})
-    read, result.unreadable = read_headers(path for path in map(str, paths) if path not in known)
+    files, missing = expand_dicomdirs(map(str, paths))
+    read, result.unreadable = read_headers(path for path in files if path not in known)
+    result.unreadable.update(missing)
     known.update(read)
     for spec in EXAMINERS:
         try:
@@ -152,7 +158,7 @@ def default_selection(loadables: Sequence[Loadable]) -> list[Loadable]:
 
 
 def examine_paths(paths: Sequence[str]) -> ExamineResult:
-    """Like :func:`examine_files`, expanding folders recursively."""
+    """Like :func:`examine_files`, expanding folders recursively (and DICOMDIRs, as examine_files does)."""
     from pathlib import Path
 
     files: list[str] = []
