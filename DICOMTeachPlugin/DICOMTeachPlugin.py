@@ -190,10 +190,12 @@ class DICOMTeachPlugin:
     def __init__(self, parent):
         parent.title = "DICOMTeach Plugin"
         parent.categories = ["Developer Tools.DICOM Plugins"]
-        parent.contributors = ["DICOMTeach developers"]
+        parent.contributors = ["DICOMTeach maintainers (DICOMTeach project)"]
         parent.helpText = (
-            "Loads scalar volumes (single-frame and enhanced multi-frame), DICOM Segmentations and "
-            "Structured Reports with DICOMTeach. Appears in the DICOM module's plugin list."
+            "Loads scalar volumes (single-frame and enhanced multi-frame), 4D series as volume sequences, "
+            "DICOM Segmentations and Structured Reports with DICOMTeach, and follows DICOMDIRs. Appears in the "
+            "DICOM module's plugin list; its setting (prefer DICOMTeach's loaders) is in Application Settings > DICOM. "
+            'Documentation: <a href="https://github.com/dicomteach/SlicerDICOMTeach#readme">the DICOMTeach README</a>.'
         )
         parent.acknowledgementText = "Built on pydicom and highdicom."
         parent.hidden = True

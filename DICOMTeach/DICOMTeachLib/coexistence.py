@@ -32,11 +32,12 @@ PREFER_BY_DEFAULT = False
 
 #: Confidences Slicer 5.12's DICOM plugins and MultiVolumeImporter give to loadables (read from their sources):
 #: scalar volume 0.5 (alternatives 0.45, no pixel data 0.2), SEG/TID 1500/parametric map 0.95,
-#: MultiVolumeImporter 1.0 (0.9 by TemporalPositionIdentifier), image sequences 0.4/0.7/0.85/1.05,
-#: enhanced US 0.8.
-SLICER_CONFIDENCES: frozenset[float] = frozenset({0.2, 0.4, 0.45, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05})
+#: longitudinal TID 1500 0.96 (not registered in 5.12, but written), MultiVolumeImporter 1.0 (0.9 by
+#: TemporalPositionIdentifier), image sequences 0.4/0.7/0.85/1.05, enhanced US 0.8.
+SLICER_CONFIDENCES: frozenset[float] = frozenset({0.2, 0.4, 0.45, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 1.0, 1.05})
 
-STEP = 0.01
+#: half of Slicer's smallest gap between two of its confidences (0.95 and 0.96)
+STEP = 0.005
 
 
 def ranked_confidence(slicer_equivalent: float, prefer_dicomteach: bool, loadable_refused: bool = False) -> float:
@@ -58,5 +59,5 @@ def rank(loadables: Iterable[Loadable], prefer_dicomteach: bool = PREFER_BY_DEFA
         else:
             side = ("below, so that Slicer's own plugin is selected when it offers this series "
                     "(setting " + PREFER_SETTING_KEY + " to prefer DICOMTeach)")
-        loadable.confidence_reason = (f"{loadable.confidence:.2f}, one step {side}; Slicer's equivalent: "
+        loadable.confidence_reason = (f"{loadable.confidence:.3f}, one step {side}; Slicer's equivalent: "
                                       f"{loadable.confidence_reason}")

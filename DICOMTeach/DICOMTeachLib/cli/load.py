@@ -98,7 +98,7 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
     print(f"Loadables ({len(examined.loadables)}):")
     for loadable in examined.loadables:
         mark = "x" if id(loadable) in chosen_ids else " "
-        print(f"  [{mark}] {loadable.confidence:.2f} {loadable.kind.value}: {loadable.name} ({len(loadable.files)} file(s))")
+        print(f"  [{mark}] {loadable.confidence:.3f} {loadable.kind.value}: {loadable.name} ({len(loadable.files)} file(s))")
         print(f"        confidence {loadable.confidence_reason}")
         for warning in loadable.warnings:
             print(f"        warning: {warning}")
