@@ -70,6 +70,10 @@ def test_ge_style_series_is_ordered_by_instance_number(ge_series, mrml):
     assert [sorted(map(int, n)) for n in numbers] == [list(range(t * SLICES + 1, (t + 1) * SLICES + 1))
                                                       for t in range(TIME_POINTS)]
     assert proxy.GetVoxelValueUnits().GetCodeMeaning() == "Hounsfield unit"
+    display = proxy.GetDisplayNode()  # the data's window/level, no histogram of the voxels
+    assert not display.GetAutoWindowLevel()
+    assert (display.GetWindow(), display.GetLevel()) == tuple(
+        reversed(loadable.plan.time_points[0].window_presets[0]))
 
 
 def test_temporal_series_index_names_the_attribute_and_unit(temporal_series, mrml):

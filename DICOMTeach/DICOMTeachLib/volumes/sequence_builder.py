@@ -16,7 +16,7 @@ from ..errors import LoadError
 from ..headless import sequences_logic
 from ..hierarchy import add_series_to_hierarchy, set_instance_uids
 from ..loadable import Loadable, LoadResult
-from .builder import apply_window_presets, build_volume_node, set_quantity_and_units
+from .builder import build_volume_node, set_quantity_and_units
 from .pixels import Progress
 from .plan import SequencePlan
 
@@ -48,24 +48,30 @@ def build_volume_sequence(loadable: Loadable, scene: Any, progress: Progress | N
         scene.RemoveNode(placeholder)
         sequence.UpdateDataNodeAtValue(node, value, True)
         set_quantity_and_units(sequence.GetDataNodeAtValue(value), point.sop_class_uid)  # not part of a shallow copy
+        if number == 0:
+            first = node  # becomes the browser's proxy, with its display node (window/level already set)
+            continue
         display = node.GetDisplayNode()
         scene.RemoveNode(node)
         if display is not None and display.GetScene() is not None:
             scene.RemoveNode(display)
 
     browser = scene.AddNewNodeByClass("vtkMRMLSequenceBrowserNode", scene.GenerateUniqueName(f"{loadable.name} browser"))
+    # Configured in one modification, the first time point's node as the proxy: the Sequences logic then
+    # shares the voxels (shallow copy, "save changes" on) and keeps our display node; a proxy it made
+    # itself would get a display node with automatic window/level (a histogram of every voxel).
+    modifying = browser.StartModify()
     browser.SetAndObserveMasterSequenceNodeID(sequence.GetID())
-    browser.SetSaveChanges(sequence, True)  # proxies then update by shallow copy, as MultiVolumeImporter sets it
+    browser.AddProxyNode(first, sequence, False)
+    browser.SetSaveChanges(sequence, True)
     browser.SetOverwriteProxyName(sequence, True)
+    browser.EndModify(modifying)
     logic.UpdateProxyNodesFromSequences(browser)
     proxy = browser.GetProxyNode(sequence)
     if proxy is None:
         raise LoadError("the sequence browser made no proxy volume", loadable.name)
     set_instance_uids(proxy, plan.identity.instance_uids)
     set_quantity_and_units(proxy, plan.time_points[0].sop_class_uid)
-    display = proxy.GetDisplayNode()
-    if display is not None and display.IsA("vtkMRMLScalarVolumeDisplayNode"):
-        apply_window_presets(display, plan.time_points[0].window_presets)
     add_series_to_hierarchy(scene, proxy, plan.identity, loadable.referenced_instance_uids)
     if progress is not None:
         progress(1.0, f"loaded {loadable.name}")
