@@ -115,3 +115,19 @@ def test_a_4d_series_checks_one_loadable_beside_multivolume_importer(plugin_modu
     assert sorted(loadable.files) == sorted(paths)
     if prefer:
         assert loadable.dicomTeachLoadable.kind == "volume sequence"
+
+
+def test_a_4d_series_multivolume_importer_does_not_recognise_loads_as_our_sequence_by_default(
+        plugin_module, lidc_ct_files, tmp_path):
+    """Without RepetitionTime no MultiVolumeImporter strategy applies, and Slicer's scalar plugin would stack
+    the repeated positions into one distorted volume: DICOMTeach's sequence is the highest even by default."""
+    from fourd_data import neighbouring_slices, write_4d_series
+
+    paths = [str(p) for p in write_4d_series(neighbouring_slices(lidc_ct_files, 4), tmp_path, 3, "instance-number")]
+    for path in paths:
+        dataset = pydicom.dcmread(path)
+        del dataset.RepetitionTime
+        dataset.save_as(path)
+    lists, chosen = replay_browser(plugin_module, paths, prefer=False)
+    ((plugin, loadable),) = chosen[next(iter(lists))]
+    assert plugin == "DICOMTeach" and loadable.dicomTeachLoadable.kind == "volume sequence"

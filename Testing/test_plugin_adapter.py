@@ -94,3 +94,21 @@ def test_load_failure_is_false_not_an_exception(plugin_module, caplog):
         confidence=0.5, confidence_reason="test")
     assert plugin_module.DICOMTeachPluginClass().load(slicer_loadable) is False
     assert "broken" in caplog.text
+
+
+def test_the_preference_is_read_from_qsettings_under_the_librarys_key(plugin_module, monkeypatch, tmp_path):
+    """Real QSettings (PyQt5 stands in for PythonQt's ``qt``): the key the settings panel writes is the one read."""
+    from PyQt5 import QtCore
+
+    from DICOMTeachLib.coexistence import PREFER_SETTING_KEY
+
+    def settings():  # the application's settings file, here a fresh one
+        return QtCore.QSettings(str(tmp_path / "Slicer.ini"), QtCore.QSettings.IniFormat)
+
+    monkeypatch.setitem(sys.modules, "qt", types.SimpleNamespace(QSettings=settings))
+    assert plugin_module.PREFER_SETTING_KEY == PREFER_SETTING_KEY
+    assert plugin_module.preferDICOMTeachLoaders() is False
+    settings().setValue(PREFER_SETTING_KEY, 1)  # ctkBooleanMapper stores valueAsInt
+    assert plugin_module.preferDICOMTeachLoaders() is True
+    settings().setValue(PREFER_SETTING_KEY, 0)
+    assert plugin_module.preferDICOMTeachLoaders() is False
