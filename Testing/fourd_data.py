@@ -5,7 +5,8 @@ series; time point t adds ``3 * t`` to the stored values so every time point dif
 
 - ``"instance-number"``: GE DSC/fMRI style, only InstanceNumber changes (positions cycle; RepetitionTime set,
   as on an MR scanner, so that MultiVolumeImporter's position + InstanceNumber strategy applies);
-- ``"temporal"``: TemporalPositionIdentifier and TriggerTime tell the time points apart.
+- ``"temporal"``: TemporalPositionIdentifier and TriggerTime tell the time points apart;
+- ``"acquisition-time"``: only AcquisitionTime (a time of day, 30 s per time point, across 10:00) does.
 
 Files get shuffled names, so nothing can rely on the order of files on disk.
 """
@@ -50,6 +51,9 @@ def write_4d_series(sources: list[Path], folder: Path, time_points: int, style: 
                     delattr(ds, keyword)
             if style == "instance-number":
                 ds.RepetitionTime = "2000"
+            elif style == "acquisition-time":
+                seconds = 9 * 3600 + 59 * 60 + 30 + 30 * t  # 09:59:30, 10:00:00, 10:00:30, ...
+                ds.AcquisitionTime = f"{seconds // 3600:02d}{seconds % 3600 // 60:02d}{seconds % 60:02d}.000000"
             elif style == "temporal":
                 ds.TemporalPositionIdentifier = t + 1
                 ds.NumberOfTemporalPositions = time_points

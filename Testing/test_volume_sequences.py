@@ -143,3 +143,13 @@ def test_enhanced_multiframe_with_a_temporal_dimension_loads_as_a_sequence(share
     reference = load_loadable(single, mrml.scene).nodes[0]  # the 3D file, checked against Slicer's reader elsewhere
     assert np.array_equal(first, voxels(reference)) and np.array_equal(second, first + 7)
     assert np.allclose(ijk_to_ras(sequence.GetNthDataNode(1)), ijk_to_ras(reference), atol=1e-4)
+
+
+def test_a_time_of_day_orders_the_time_points_in_milliseconds_from_the_first(sources, tmp_path, mrml):
+    paths = write_4d_series(sources, tmp_path / "acq", TIME_POINTS, "acquisition-time")
+    loadable, _, sequence, _ = _sequence_loaded(paths, mrml.scene)
+    assert (sequence.GetIndexName(), sequence.GetIndexUnit()) == ("AcquisitionTime", "ms")
+    assert [sequence.GetNthIndexValue(i) for i in range(TIME_POINTS)] == ["0", "30000", "60000"]
+    for t in range(TIME_POINTS):  # across the hour: 09:59:30 comes before 10:00:00
+        reference = archetype(mrml, time_point_files(paths, t, SLICES), f"reference {t}")
+        assert np.array_equal(voxels(sequence.GetNthDataNode(t)), voxels(reference))
