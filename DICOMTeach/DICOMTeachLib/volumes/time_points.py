@@ -35,8 +35,9 @@ ORDERING_TAGS: dict[str, str] = {
     "RepetitionTime": "ms",
     "AcquisitionTime": "ms",
     "ContentTime": "ms",
+    "SeriesTime": "ms",
 }
-TIME_OF_DAY_TAGS = {"AcquisitionTime", "ContentTime"}
+TIME_OF_DAY_TAGS = {"AcquisitionTime", "ContentTime", "SeriesTime"}
 BY_INSTANCE_NUMBER = "InstanceNumber"
 
 #: (frame, keyword) -> the value as text ("" when absent)
