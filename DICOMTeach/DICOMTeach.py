@@ -19,10 +19,17 @@ from slicer.util import VTKObservationMixin
 
 try:
     from slicer.i18n import tr as _
+    from slicer.i18n import translate
 except ImportError:  # Slicer without i18n support
 
     def _(text):
         return text
+
+    def translate(context, text):
+        return text
+
+#: The extension's homepage (its README), as EXTENSION_HOMEPAGE in the top CMakeLists.txt.
+HOMEPAGE = "https://github.com/dicomteach/SlicerDICOMTeach#readme"
 
 
 #
@@ -36,9 +43,9 @@ class DICOMTeach(ScriptedLoadableModule):
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
         self.parent.title = _("DICOM Teach")
-        self.parent.categories = [_("Informatics")]
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Informatics")]
         self.parent.dependencies = ["DICOM"]
-        self.parent.contributors = ["DICOMTeach developers"]
+        self.parent.contributors = ["DICOMTeach maintainers (DICOMTeach project)"]
         self.parent.helpText = _(
             "Learn DICOM with the files you load: select an instance to see its SOP Class and IOD, "
             "the information entities, modules (M/C/U) and attributes (type 1/1C/2/2C/3) with what is "
@@ -46,7 +53,7 @@ class DICOMTeach(ScriptedLoadableModule):
             "and which attributes carry PHI. Series, segmentations and structured reports load "
             "through the DICOM module (plugin 'DICOMTeachPlugin')."
         )
-        self.parent.helpText += self.getDefaultModuleDocumentationLink()
+        self.parent.helpText += _('<p>Documentation: <a href="{url}">the DICOMTeach README</a>.</p>').format(url=HOMEPAGE)
         self.parent.acknowledgementText = _(
             "Built on pydicom, highdicom and 3D Slicer. Facts about the standard are generated from "
             "the DICOM standard's tables (NEMA PS3)."

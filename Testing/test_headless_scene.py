@@ -78,7 +78,9 @@ def test_empty_patient_id_is_keyed_on_the_study_as_slicer_does(mrml, pydicom_ct_
     add_series_to_hierarchy(mrml.scene, node, anonymous)
     (patient,) = describe_hierarchy(mrml.scene)
     assert patient.uid == f"Patient-{ds.StudyInstanceUID}"
-    assert patient.name == "No name"
+    # Slicer stores the invented ID as the patient's ID and shows it in the name (its default display setting)
+    assert patient.attributes["DICOM.PatientID"] == patient.uid
+    assert patient.name == f"No name ({patient.uid})"
 
 
 def test_missing_bundle_is_a_clear_error(tmp_path):

@@ -100,17 +100,15 @@ def test_index_never_reads_pixel_data(tmp_path):
     assert _ours(cut) == _ours(source)
 
 
-def test_files_without_uids_and_dicomdirs_are_skipped_with_the_reason(tmp_path):
+def test_files_without_uids_are_skipped_with_the_reason(tmp_path):
     dataset = pydicom.dcmread(pydicom_test_file("CT_small.dcm"))
     del dataset.SeriesInstanceUID
     dataset.SOPInstanceUID = generate_uid()
     dataset.save_as(tmp_path / "no-series.dcm")
     (tmp_path / "notes.txt").write_text("not dicom")
-    dicomdir = pydicom_test_directory() / "dicomdirtests" / "DICOMDIR"
-    index = index_paths([tmp_path, dicomdir])
+    index = index_paths([tmp_path])
     assert "SeriesInstanceUID" in index.skipped[str(tmp_path / "no-series.dcm")]
     assert "not a DICOM file" in index.skipped[str(tmp_path / "notes.txt")]
-    assert "DICOMDIR" in index.skipped[str(dicomdir)]
     assert index.counts["instances"] == 0
 
 

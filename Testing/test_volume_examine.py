@@ -130,7 +130,7 @@ def test_missing_geometry_is_warned(lidc_by_position, tmp_path):
 
 
 @pytest.mark.parametrize("keyword", ["TemporalPositionIdentifier", "TriggerTime"])
-def test_repeated_positions_with_a_temporal_attribute_give_one_volume_per_time_point(
+def test_repeated_positions_with_a_temporal_attribute_give_a_sequence_and_each_time_point(
         keyword, lidc_by_position, tmp_path, mrml):
     sources = lidc_by_position[:4] * 2
 
@@ -138,14 +138,17 @@ def test_repeated_positions_with_a_temporal_attribute_give_one_volume_per_time_p
         setattr(dataset, keyword, str(1 + index // 4) if keyword != "TriggerTime" else str(100.0 * (index // 4)))
         dataset.SOPInstanceUID = generate_uid()
 
-    loadables = examine(_copy_slices(sources, tmp_path / "4d", time_point))
-    assert len(loadables) == 2
-    for number, loadable in enumerate(loadables, start=1):
+    sequence, *time_points = examine(_copy_slices(sources, tmp_path / "4d", time_point))
+    assert sequence.kind == "volume sequence" and sequence.selected and len(sequence.files) == 8
+    assert sequence.plan.index_name == keyword
+    assert sequence.confidence == (0.9 if keyword == "TemporalPositionIdentifier" else 1.0)  # MultiVolumeImporter's
+    assert len(time_points) == 2
+    for number, loadable in enumerate(time_points, start=1):
         assert f"time point {number} ({keyword}" in loadable.name
-        assert len(loadable.files) == 4 and not loadable.warnings
+        assert len(loadable.files) == 4 and not loadable.warnings and not loadable.selected
         assert any("4D acquisition: 2 time points of 4 slices" in note for note in loadable.notes)
         assert loadable.plan.spacing[2] == pytest.approx(2.5)
-    node = build(loadables[1], mrml)
+    node = build(time_points[1], mrml)
     assert node.GetImageData().GetDimensions()[2] == 4
 
 
@@ -268,7 +271,8 @@ def test_enhanced_multiframe_with_temporal_position_index_splits_into_time_point
     path = tmp_path / "mf-4d.dcm"
     dataset.save_as(path)
 
-    loadables = examine([path])
+    sequence, *loadables = examine([path])
+    assert sequence.kind == "volume sequence" and sequence.plan.index_name == "TemporalPositionIndex"
     assert [item.name.split(" - ")[-1] for item in loadables] == [
         "time point 1 (TemporalPositionIndex 1)", "time point 2 (TemporalPositionIndex 2)"]
     assert all(not item.warnings for item in loadables)

@@ -67,3 +67,38 @@ def transfer_syntaxes_of(paths: Iterable[str]) -> set[str]:
         if syntax:
             found.add(str(syntax))
     return found
+
+
+def refresh_decoder_plugins() -> list[str]:
+    """Make pydicom see decoder packages installed since it started; the transfer syntaxes that became decodable.
+
+    pydicom decides once, when its decoders are first imported, which plugins are
+    available: each plugin module tries to import its package and answers
+    ``is_available``. A package installed later (``slicer.util.pip_install``) stays
+    unseen until the app restarts. Here every unavailable plugin's module is
+    imported again and the plugin added again, so the running process decodes.
+    """
+    import importlib
+    import sys
+
+    from pydicom.pixels.decoders import base
+
+    importlib.invalidate_caches()
+    reloaded: set[str] = set()
+    gained: list[str] = []
+    for syntax, (decoder, _version) in base._PIXEL_DATA_DECODERS.items():
+        was_available = decoder.is_available
+        for label in list(decoder._unavailable):
+            module_name = f"pydicom.pixels.decoders.{label}"
+            if module_name not in reloaded:
+                module = sys.modules.get(module_name)
+                try:
+                    importlib.reload(module) if module is not None else importlib.import_module(module_name)
+                except ImportError:
+                    continue
+                reloaded.add(module_name)
+            decoder.remove_plugin(label)
+            decoder.add_plugin(label, (module_name, "_decode_frame"))
+        if decoder.is_available and not was_available:
+            gained.append(str(syntax))
+    return gained

@@ -18,6 +18,8 @@ from typing import Any
 import pydicom
 
 from . import pixel_data
+from .coexistence import PREFER_BY_DEFAULT, rank
+from .dicomdir import expand_dicomdirs
 from .errors import DICOMTeachError
 from .fast_header import read_header_fast
 from .loadable import Loadable
@@ -42,6 +44,8 @@ class ExamineContext:
 
     #: SOP Instance UIDs available elsewhere (``uid in available_instances``).
     available_instances: Container[str] = frozenset()
+    #: rank DICOMTeach's loadables above Slicer's own plugins instead of below (see :mod:`.coexistence`)
+    prefer_dicomteach: bool = PREFER_BY_DEFAULT
 
 
 Examiner = Callable[[Mapping[str, Any], ExamineContext], list[Loadable]]
@@ -118,17 +122,23 @@ def _examiner(spec: str) -> Examiner:
 
 def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None,
                   context: ExamineContext | None = None) -> ExamineResult:
-    """All loadables for ``paths``; ``headers`` may supply already-read header datasets."""
+    """All loadables for ``paths``; ``headers`` may supply already-read header datasets.
+
+    A DICOMDIR among ``paths`` stands for the files it references (missing ones are reported).
+    """
     context = context or ExamineContext()
     result = ExamineResult()
     known: dict[str, Any] = dict(headers or {})
-    read, result.unreadable = read_headers(path for path in map(str, paths) if path not in known)
+    files, missing = expand_dicomdirs(map(str, paths))
+    read, result.unreadable = read_headers(path for path in files if path not in known)
+    result.unreadable.update(missing)
     known.update(read)
     for spec in EXAMINERS:
         try:
             result.loadables.extend(_examiner(spec)(known, context))
         except DICOMTeachError as error:
             result.unreadable.setdefault(error.path or "", error.reason)
+    rank(result.loadables, context.prefer_dicomteach)
     return result
 
 
@@ -148,7 +158,7 @@ def default_selection(loadables: Sequence[Loadable]) -> list[Loadable]:
 
 
 def examine_paths(paths: Sequence[str]) -> ExamineResult:
-    """Like :func:`examine_files`, expanding folders recursively."""
+    """Like :func:`examine_files`, expanding folders recursively (and DICOMDIRs, as examine_files does)."""
     from pathlib import Path
 
     files: list[str] = []

@@ -18,6 +18,8 @@ from typing import Any
 from .errors import DICOMTeachError, MissingDependencyError
 
 _converter_rules_registered = False
+#: Sequences logics made headless, one per scene (the app has its own: slicer.modules.sequences.logic())
+_sequences_logics: list[Any] = []
 
 
 def import_slicer() -> Any:
@@ -53,6 +55,30 @@ def register_segmentation_converter_rules() -> None:
     ):
         factory.RegisterConverterRule(rule_class())
     _converter_rules_registered = True
+
+
+def sequences_logic(scene: Any) -> Any:
+    """Slicer's Sequences logic for ``scene``: it registers the sequence browser node class and makes proxy nodes.
+
+    Inside Slicer that is the Sequences module's logic; headless, one logic per scene is made on first use.
+    """
+    slicer = import_slicer()
+    modules = getattr(slicer, "modules", None)
+    if modules is not None and hasattr(modules, "sequences"):
+        return modules.sequences.logic()
+    for logic in _sequences_logics:
+        if logic.GetMRMLScene() is scene:
+            return logic
+    logic = slicer.vtkSlicerSequencesLogic()
+    logic.SetMRMLScene(scene)
+    _sequences_logics.append(logic)
+    return logic
+
+
+def forget_sequences_logic(scene: Any) -> None:
+    for logic in [logic for logic in _sequences_logics if logic.GetMRMLScene() is scene]:
+        logic.SetMRMLScene(None)
+        _sequences_logics.remove(logic)
 
 
 @dataclass
@@ -122,6 +148,10 @@ class MRMLEnvironment:
             self.logics[name] = logic
         if hasattr(module_logics["Volumes"], "SetColorLogic"):
             module_logics["Volumes"].SetColorLogic(colors)
+        sequences = sequences_logic(self.scene)  # volume sequences (4D series) and their browser nodes
+        sequences.SetMRMLApplicationLogic(app)
+        app.SetModuleLogic("Sequences", sequences)
+        self.logics["Sequences"] = sequences
 
     # (5) is the caller's: no subject hierarchy item appears for a new data node
     # headless (Slicer's Qt plugins do that); hierarchy.py creates them.
@@ -152,6 +182,7 @@ class MRMLEnvironment:
     def close(self) -> None:
         """Clear the scene and remove the cache directory this environment made."""
         self.scene.Clear(True)
+        forget_sequences_logic(self.scene)
         if self._owns_cache and self.cache_directory is not None:
             shutil.rmtree(self.cache_directory, ignore_errors=True)
 

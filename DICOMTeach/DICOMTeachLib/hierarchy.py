@@ -1,11 +1,13 @@
 """Place loaded data under Patient -> Study -> Series, as Slicer's DICOM plugins do.
 
-Slicer's ``DICOMPlugin.addSeriesInSubjectHierarchy`` reads a few tags of the
-first file, creates a series item for the data node with the UID name "DICOM",
-then lets ``vtkSlicerSubjectHierarchyModuleLogic.InsertDicomSeriesInHierarchy``
-find or create the patient and study items, filling their attributes only when
-they are new. We do the same from a :class:`SeriesIdentity` (plain values read
-by our own header reader), so the result is identical headless and in Slicer.
+Slicer's ``DICOMPlugin.addSeriesInSubjectHierarchy`` (5.12) reads a few tags of
+the first file, creates a series item for the data node with the UID name
+"DICOM" and ten series attributes, then lets
+``vtkSlicerSubjectHierarchyModuleLogic.InsertDicomSeriesInHierarchy`` find or
+create the patient and study items, filling their attributes and names only when
+they are new (names follow the user's subject hierarchy display settings). We
+do the same from a :class:`SeriesIdentity` (plain values read by our own header
+reader), so the result is identical headless and in Slicer.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class SeriesIdentity:
     study_date: str = ""
     study_time: str = ""
     frame_of_reference_uid: str = ""
+    series_date: str = ""
+    series_time: str = ""
+    content_date: str = ""
+    content_time: str = ""
+    manufacturer: str = ""
+    manufacturer_model_name: str = ""
     instance_uids: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -73,8 +81,52 @@ class SeriesIdentity:
             study_date=text("StudyDate"),
             study_time=text("StudyTime"),
             frame_of_reference_uid=text("FrameOfReferenceUID"),
+            series_date=text("SeriesDate"),
+            series_time=text("SeriesTime"),
+            content_date=text("ContentDate"),
+            content_time=text("ContentTime"),
+            manufacturer=text("Manufacturer"),
+            manufacturer_model_name=text("ManufacturerModelName"),
             instance_uids=tuple(instance_uids) or (text("SOPInstanceUID"),),
         )
+
+
+@dataclass(frozen=True)
+class NameDisplay:
+    """What patient and study item names show, as Slicer's subject hierarchy settings say (Slicer's defaults)."""
+
+    patient_id: bool = True
+    patient_birth_date: bool = False
+    study_id: bool = False
+    study_date: bool = True
+
+    @classmethod
+    def from_slicer(cls) -> NameDisplay:
+        """The running Slicer's choices (Application Settings > Subject hierarchy), else Slicer's defaults."""
+        try:
+            import slicer
+
+            handler = slicer.qSlicerSubjectHierarchyPluginHandler.instance()
+            return cls(bool(handler.displayPatientIDInSubjectHierarchyItemName),
+                       bool(handler.displayPatientBirthDateInSubjectHierarchyItemName),
+                       bool(handler.displayStudyIDInSubjectHierarchyItemName),
+                       bool(handler.displayStudyDateInSubjectHierarchyItemName))
+        except (ImportError, AttributeError):  # headless (slicer-core has no Qt plugin handler)
+            return cls()
+
+    def patient_name(self, name: str, patient_id: str, birth_date: str) -> str:
+        if self.patient_id:
+            name += f" ({patient_id})"
+        if self.patient_birth_date and birth_date:
+            name += f" ({birth_date})"
+        return name
+
+    def study_name(self, description: str, study_id: str, study_date: str) -> str:
+        if self.study_id:
+            description += f" ({study_id})"
+        if self.study_date and study_date:
+            description += f" ({study_date})"
+        return description
 
 
 def set_instance_uids(node: Any, instance_uids: Sequence[str]) -> None:
@@ -104,10 +156,11 @@ def add_series_to_hierarchy(
     data_node: Any,
     identity: SeriesIdentity,
     referenced_instance_uids: Sequence[str] = (),
+    names: NameDisplay | None = None,
 ) -> int:
     """Create (or reuse) the series item of ``data_node`` and place it under its patient and study.
 
-    Returns the series item ID. Calling it again for the same node does not
+    ``names`` defaults to the running Slicer's display settings. Returns the series item ID. Calling it again for the same node does not
     duplicate any item: the node's existing item is reused, and patient and
     study items are looked up by their DICOM UID before anything is created.
     """
@@ -122,14 +175,24 @@ def add_series_to_hierarchy(
     sh.SetItemUID(series_item, uid_name, identity.series_instance_uid)
     sh.SetItemUID(series_item, constants.GetDICOMInstanceUIDName(),
                   " ".join(uid or "Unknown" for uid in identity.instance_uids))
-    sh.SetItemAttribute(series_item, constants.GetDICOMSeriesModalityAttributeName(), identity.modality)
-    sh.SetItemAttribute(series_item, constants.GetDICOMSeriesNumberAttributeName(), identity.series_number)
-    if identity.frame_of_reference_uid:
-        sh.SetItemAttribute(series_item, constants.GetDICOMFrameOfReferenceUIDAttributeName(),
-                            identity.frame_of_reference_uid)
+    prefix = constants.GetDICOMAttributePrefix()
+    for attribute, value in (
+        (constants.GetDICOMSeriesModalityAttributeName(), identity.modality),
+        (constants.GetDICOMSeriesNumberAttributeName(), identity.series_number),
+        (constants.GetDICOMFrameOfReferenceUIDAttributeName(), identity.frame_of_reference_uid),
+        (prefix + "SeriesDescription", identity.series_description),
+        (prefix + "SeriesDate", identity.series_date),
+        (prefix + "SeriesTime", identity.series_time),
+        (prefix + "ContentDate", identity.content_date),
+        (prefix + "ContentTime", identity.content_time),
+        (prefix + "Manufacturer", identity.manufacturer),
+        (prefix + "Model", identity.manufacturer_model_name),
+    ):
+        sh.SetItemAttribute(series_item, attribute, value)
     sh.SetItemAttribute(series_item, constants.GetDICOMReferencedInstanceUIDsAttributeName(),
                         " ".join(referenced_instance_uids))
 
+    names = names or NameDisplay.from_slicer()
     patient_id = identity.effective_patient_id
     patient_existed = bool(sh.GetItemByUID(uid_name, patient_id))
     study_existed = bool(sh.GetItemByUID(uid_name, identity.study_instance_uid))
@@ -142,13 +205,13 @@ def add_series_to_hierarchy(
         patient_name = identity.patient_name or NO_PATIENT_NAME
         for attribute, value in (
             (constants.GetDICOMPatientNameAttributeName(), patient_name),
-            (constants.GetDICOMPatientIDAttributeName(), identity.patient_id),
+            (constants.GetDICOMPatientIDAttributeName(), patient_id),
             (constants.GetDICOMPatientSexAttributeName(), identity.patient_sex),
             (constants.GetDICOMPatientBirthDateAttributeName(), identity.patient_birth_date),
             (constants.GetDICOMPatientCommentsAttributeName(), identity.patient_comments),
         ):
             sh.SetItemAttribute(patient_item, attribute, value)
-        sh.SetItemName(patient_item, patient_name)
+        sh.SetItemName(patient_item, names.patient_name(patient_name, patient_id, identity.patient_birth_date))
 
     study_item = sh.GetItemByUID(uid_name, identity.study_instance_uid)
     if study_item and not study_existed:
@@ -161,7 +224,7 @@ def add_series_to_hierarchy(
             (constants.GetDICOMStudyTimeAttributeName(), identity.study_time),
         ):
             sh.SetItemAttribute(study_item, attribute, value)
-        sh.SetItemName(study_item, f"{description} ({identity.study_date})" if identity.study_date else description)
+        sh.SetItemName(study_item, names.study_name(description, identity.study_id, identity.study_date))
     return series_item
 
 

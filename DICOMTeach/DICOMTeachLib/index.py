@@ -349,7 +349,10 @@ def index_paths(paths: Sequence[str | Path]) -> Index:
     patients: dict[str, PatientRecord] = {}
     studies: dict[str, StudyRecord] = {}
     series_map: dict[str, SeriesRecord] = {}
-    for path in iter_files(paths):
+    from .dicomdir import expand_dicomdirs
+
+    files, index.skipped = expand_dicomdirs(iter_files(paths))  # a DICOMDIR stands for the files it references
+    for path in files:
         try:
             values = read_index_header(path)
         except DICOMTeachError as error:

@@ -17,6 +17,7 @@ from typing import Any
 
 class LoadableKind(enum.StrEnum):
     SCALAR_VOLUME = "scalar volume"
+    VOLUME_SEQUENCE = "volume sequence"
     SEGMENTATION = "segmentation"
     STRUCTURED_REPORT = "structured report"
 

@@ -17,6 +17,7 @@ from .loadable import Loadable, LoadableKind, LoadResult
 #: kind -> "module:function" of its builder.
 BUILDERS: dict[LoadableKind, str] = {
     LoadableKind.SCALAR_VOLUME: ".volumes.builder:build_scalar_volume",
+    LoadableKind.VOLUME_SEQUENCE: ".volumes.sequence_builder:build_volume_sequence",
     LoadableKind.SEGMENTATION: ".seg.builder:load_segmentation",
     LoadableKind.STRUCTURED_REPORT: ".sr.builder:load_structured_report",
 }

@@ -37,8 +37,33 @@ def _matrix(node: Any) -> list[list[float]]:
     return [[round(matrix.GetElement(r, c), 10) for c in range(4)] for r in range(4)]
 
 
+def _sequence_shown_by(node: Any) -> Any:
+    """The sequence whose current item ``node`` shows (a sequence browser's proxy), else None."""
+    scene = node.GetScene()
+    if scene is None:
+        return None
+    for index in range(scene.GetNumberOfNodesByClass("vtkMRMLSequenceBrowserNode")):
+        browser = scene.GetNthNodeByClass(index, "vtkMRMLSequenceBrowserNode")
+        if browser.IsProxyNodeID(node.GetID()):
+            return browser.GetSequenceNode(node)
+    return None
+
+
+def describe_sequence(sequence: Any) -> dict[str, Any]:
+    """The index of a volume sequence and, per item, the same details as a volume."""
+    return {
+        "id": sequence.GetID(), "name": sequence.GetName(),
+        "index_name": sequence.GetIndexName(), "index_unit": sequence.GetIndexUnit(),
+        "items": [{"index_value": sequence.GetNthIndexValue(i), **describe_volume(sequence.GetNthDataNode(i))}
+                  for i in range(sequence.GetNumberOfDataNodes())],
+    }
+
+
 def describe_volume(node: Any) -> dict[str, Any]:
-    """Dimensions, geometry, scalar type, voxel range and a SHA-256 of the voxels of a volume node."""
+    """Dimensions, geometry, scalar type, voxel range and a SHA-256 of the voxels of a volume node.
+
+    The proxy volume of a volume sequence also describes its sequence, item by item.
+    """
     import numpy as np
     from vtkmodules.util import numpy_support
 
@@ -59,6 +84,9 @@ def describe_volume(node: Any) -> dict[str, Any]:
         voxel_max=voxels.max().item() if voxels.size else None,
         sha256=hashlib.sha256(np.ascontiguousarray(voxels).data).hexdigest(),
     )
+    sequence = _sequence_shown_by(node)
+    if sequence is not None:
+        description["sequence"] = describe_sequence(sequence)
     return description
 
 

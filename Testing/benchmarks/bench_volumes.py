@@ -10,6 +10,11 @@ measured in the same run; nothing is asserted.
 Goals (issue 4, section 6): index throughput >= 1.0x gdcm.Scanner's on the same
 tags; load <= 0.2x the archetype reader's time and <= 0.8x SimpleITK's; peak
 memory <= 1.3x the volume's size in bytes.
+
+Issue 9: examining through the DICOM plugin (DICOMTeachPluginClass.examineFiles,
+Slicer's DICOMLib modelled as in the tests) costs no more than the library's
+examine; a 4D series of N time points (written from the LIDC slices, GE style)
+loads as a volume sequence in no more than the time of N separate volume loads.
 """
 
 from __future__ import annotations
@@ -209,6 +214,69 @@ def report(label: str, files: list[Path], repeat: int) -> None:
               f"-> {run['peak'] / run['nbytes']:.2f}x" + (" (goal <= 1.3x)" if name == "ours" else ""))
 
 
+def time_plugin_examine(files: list[Path], repeat: int) -> tuple[float, float]:
+    """(plugin examineFiles, library examine_files) on the same files, best of ``repeat``."""
+    import importlib
+    import types
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # Testing/: Slicer's DICOMLib as modelled
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "DICOMTeachPlugin"))
+    import slicer
+    from slicer_dicom_model import dicomlib_module
+
+    from DICOMTeachLib.examine import examine_files
+
+    sys.modules["DICOMLib"] = dicomlib_module()
+    if not hasattr(slicer, "modules"):
+        slicer.modules = types.SimpleNamespace()
+    plugin = importlib.import_module("DICOMTeachPlugin").DICOMTeachPluginClass()
+    names = [str(p) for p in files]
+    assert len(plugin.examineFiles(names)) == len(examine_files(names).loadables)
+    through_plugin, library = [], []
+    for _ in range(repeat):  # interleaved: a busy moment of a shared machine hits both
+        through_plugin.append(best_of(1, lambda: plugin.examineFiles(names)))
+        library.append(best_of(1, lambda: examine_files(names)))
+    return min(through_plugin), min(library)
+
+
+def time_sequence(sources: list[Path], time_points: int, repeat: int) -> dict[str, float]:
+    """A GE-style 4D series: load as one volume sequence vs its time points loaded one by one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from fourd_data import write_4d_series
+
+    from DICOMTeachLib.examine import examine_files
+    from DICOMTeachLib.headless import MRMLEnvironment
+    from DICOMTeachLib.loading import load_loadable
+
+    with tempfile.TemporaryDirectory(prefix="dicomteach-bench-4d-") as folder:
+        paths = [str(p) for p in write_4d_series(sources, Path(folder), time_points, "instance-number")]
+        sequence, *points = examine_files(paths).loadables
+        assert sequence.kind == "volume sequence" and len(points) == time_points
+        env = MRMLEnvironment.create()
+        try:
+            def as_sequence():
+                load_loadable(sequence, env.scene)
+                env.scene.Clear(False)
+
+            def one_by_one():
+                for point in points:
+                    load_loadable(point, env.scene)
+                env.scene.Clear(False)
+
+            as_sequence()
+            one_by_one()  # warm
+            # interleaved, so that neither gets all the fresh (page-faulting) memory or a busy moment
+            sequence_times, separate_times = [], []
+            for _ in range(repeat):
+                sequence_times.append(best_of(1, as_sequence))
+                separate_times.append(best_of(1, one_by_one))
+            sequence_time, separate = min(sequence_times), min(separate_times)
+            examine = best_of(repeat, lambda: examine_files(paths))
+        finally:
+            env.close()
+    return {"files": len(paths), "sequence": sequence_time, "separate": separate, "examine": examine}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=5, help="copies of the LIDC series in the long one")
@@ -219,6 +287,14 @@ def main() -> None:
         print(json.dumps(load_worker(*args.worker)))
         return
     sources = lidc_files()
+    plugin, library = time_plugin_examine(sources, max(20, args.repeat))
+    print(f"examine through the DICOM plugin: {plugin * 1000:.1f} ms, library examine_files {library * 1000:.1f} ms "
+          f"-> {plugin / library:.2f}x (goal <= 1.0x)")
+    slices, time_points = 40, 10
+    fourd = time_sequence(sources[:slices], time_points, args.repeat)
+    print(f"4D, {time_points} time points of {slices} slices ({fourd['files']} files): volume sequence "
+          f"{fourd['sequence']:.3f} s, {time_points} separate volume loads {fourd['separate']:.3f} s -> "
+          f"{fourd['sequence'] / fourd['separate']:.2f}x (goal <= 1.0x); examine {fourd['examine']:.3f} s")
     report("LIDC-IDRI-0001 CT", sources, args.repeat)
     with tempfile.TemporaryDirectory(prefix="dicomteach-bench-") as folder:
         long_series = build_long_series(sources, args.copies, Path(folder))

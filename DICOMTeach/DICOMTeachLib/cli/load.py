@@ -98,7 +98,7 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
     print(f"Loadables ({len(examined.loadables)}):")
     for loadable in examined.loadables:
         mark = "x" if id(loadable) in chosen_ids else " "
-        print(f"  [{mark}] {loadable.confidence:.2f} {loadable.kind.value}: {loadable.name} ({len(loadable.files)} file(s))")
+        print(f"  [{mark}] {loadable.confidence:.3f} {loadable.kind.value}: {loadable.name} ({len(loadable.files)} file(s))")
         print(f"        confidence {loadable.confidence_reason}")
         for warning in loadable.warnings:
             print(f"        warning: {warning}")
@@ -112,7 +112,8 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
         print(f"Not loaded: {loadable.name}: {reason}")
     print("Scene:")
     for patient in patients:
-        print(f"  Patient {patient.name} (ID {patient.id})")
+        # the item name shows the ID when Slicer's display setting says so (its default)
+        print(f"  Patient {patient.name}" + ("" if patient.id in patient.name else f" (ID {patient.id})"))
         for study in patient.studies:
             print(f"    Study {study.name} ({study.uid})")
             for series in study.series:
@@ -124,5 +125,11 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
                         extra = (f" {'x'.join(map(str, details['dimensions']))} {details['scalar_type']}"
                                  f" [{details['voxel_min']}, {details['voxel_max']}]")
                     print(f"        {node.class_name} {node.id} '{node.name}'{extra}")
+                    sequence = details.get("sequence")
+                    if sequence:
+                        unit = f" ({sequence['index_unit']})" if sequence["index_unit"] else ""
+                        values = ", ".join(item["index_value"] for item in sequence["items"])
+                        print(f"          volume sequence '{sequence['name']}': {len(sequence['items'])} time points "
+                              f"by {sequence['index_name']}{unit}: {values}")
     if saved:
         print(f"Saved {saved}")

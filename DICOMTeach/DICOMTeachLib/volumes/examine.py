@@ -5,8 +5,9 @@ value of each tag that splits it (SeriesInstanceUID, AcquisitionNumber,
 ImageOrientationPatient, DiffusionGradientOrientation); it prefers the split
 ones only when the whole series has a problem and the parts have none. We do
 the same, also set localizers (ImageType LOCALIZER) apart, recognise 4D
-acquisitions (repeated positions told apart by a temporal attribute: one
-volume per time point instead of one distorted stack), read the per-frame
+acquisitions (repeated positions told apart by a frame attribute or by
+InstanceNumber, see time_points.py: one volume sequence, and each time point
+as a volume, instead of one distorted stack), read the per-frame
 geometry of enhanced multi-frame files, and name every problem we see (every
 uneven gap, the files involved) instead of only the first one.
 """
@@ -29,11 +30,15 @@ from ..hierarchy import SeriesIdentity
 from ..loadable import Loadable, LoadableKind
 from ..pixel_data import PixelDataInfo, pixel_data_info, probe_file
 from . import geometry
-from .plan import FrameRef, PixelFormat, VolumePlan
+from .plan import FrameRef, PixelFormat, SequencePlan, VolumePlan
+from .time_points import TimeSplit, split_time_points
 
 CONFIDENCE = 0.5
 CONFIDENCE_ALTERNATIVE = 0.45
 CONFIDENCE_UNLOADABLE = 0.2
+#: MultiVolumeImporter's: 1.0 for a series of repeated positions, 0.9 when TemporalPositionIdentifier orders them
+SEQUENCE_CONFIDENCE = 1.0
+SEQUENCE_CONFIDENCE_BY_TEMPORAL_ID = 0.9
 
 REASON_PREFERRED = ("0.5, as Slicer's scalar volume plugin gives any image series with pixel data: "
                     "plugins that understand the data better (SEG, SR: 0.95) win when they apply")
@@ -55,7 +60,6 @@ EXCLUDED_SOP_PREFIXES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1
 #: split tags in Slicer's order; the first three are numbered, not shown, in the name (their values are long)
 SPLIT_TAGS = ("SeriesInstanceUID", "AcquisitionNumber", "ImageOrientationPatient", "DiffusionGradientOrientation")
 ENUMERATED_TAGS = {"SeriesInstanceUID", "ImageOrientationPatient", "DiffusionGradientOrientation"}
-TEMPORAL_TAGS = ("TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime")
 
 MAX_NAMED = 6
 
@@ -79,7 +83,7 @@ _RAW_KEYWORDS = (
     "RescaleIntercept", "SpacingBetweenSlices", "SliceThickness", "NumberOfFrames", "PhotometricInterpretation",
     "TemporalPositionIdentifier", "TriggerTime", "AcquisitionTime", "Rows", "Columns", "BitsAllocated",
     "BitsStored", "PixelRepresentation", "SamplesPerPixel", "PlanarConfiguration", "TransferSyntaxUID",
-    "DiffusionGradientOrientation", "PerFrameFunctionalGroupsSequence",
+    "DiffusionGradientOrientation", "PerFrameFunctionalGroupsSequence", "InstanceNumber",
 )
 
 
@@ -312,36 +316,18 @@ def _check_stack(frames: list[FrameRef]) -> tuple[list[FrameRef], list[str], lis
 # --- 4D ------------------------------------------------------------------------------------------
 
 
-def _split_time_points(frames: list[FrameRef], headers: Mapping[str, Any]) -> tuple[str, list[tuple[str, list[FrameRef]]]]:
-    """When positions repeat, the temporal attribute and the frames of each time point ("" and [] if none)."""
-    if len(frames) < 2 or any(f.position is None or f.orientation is None for f in frames):
-        return "", []
-    normal = geometry.slice_normal(frames[0].orientation)
-    keys = [round(float(np.asarray(f.position) @ normal) / geometry.DUPLICATE_TOLERANCE) for f in frames]
-    per_position = Counter(keys)
-    repeats = set(per_position.values())
-    if len(repeats) != 1 or repeats == {1}:
-        return "", []
-    (count,) = repeats
+def _frame_values(headers: Mapping[str, Any]):
+    """The value reader time_points.split_time_points asks: a frame's own attribute, per file or per frame."""
 
-    candidates: list[tuple[str, list[str]]] = []
-    if any(f.temporal for f in frames):
-        candidates.append(("TemporalPositionIndex", [f.temporal for f in frames]))
-    for keyword in TEMPORAL_TAGS:
-        values = [_text(headers[f.path], keyword) if f.frame == 0 or "PerFrameFunctionalGroupsSequence" not in
-                  headers[f.path] else "" for f in frames]
-        candidates.append((keyword, values))
-    for keyword, values in candidates:
-        if any(not v for v in values):
-            continue
-        distinct = sorted(set(values), key=lambda v: _number(v, 0.0))
-        if len(distinct) != count:
-            continue
-        groups = [[f for f, v in zip(frames, values, strict=True) if v == value] for value in distinct]
-        if all(len({k for k, v in zip(keys, values, strict=True) if v == value}) == len(per_position)
-               for value in distinct):
-            return keyword, list(zip(distinct, groups, strict=True))
-    return "", []
+    def value_of(frame: FrameRef, keyword: str) -> str:
+        if keyword == "TemporalPositionIndex":
+            return frame.temporal
+        ds = headers[frame.path]
+        if _has(ds, "PerFrameFunctionalGroupsSequence"):
+            return ""  # a file-level value does not tell the frames of one multi-frame file apart
+        return _text(ds, keyword)
+
+    return value_of
 
 
 # --- the examiner --------------------------------------------------------------------------------
@@ -500,7 +486,9 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
     middle = headers[files[len(files) // 2]]
     plan = VolumePlan(frames=sorted_frames, ijk_to_ras=matrix, spacing=spacing, pixel_format=pixel_format,
                       voxel_type=voxel_type, identity=identity, transfer_syntaxes=syntaxes, pixel_data=info,
-                      window_presets=_window_presets(middle), refuse=refuse)
+                      window_presets=_window_presets(middle), refuse=refuse,
+                      instance_numbers=[_text(headers[p], "InstanceNumber") or "?" for p in files],
+                      sop_class_uid=_text(middle, "SOPClassUID"))
     if len(no_pixels) == len(files):
         confidence, reason = CONFIDENCE_UNLOADABLE, REASON_NO_PIXELS
         plan.refuse = "no file holds pixel data"
@@ -517,15 +505,44 @@ def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any
 
 def _with_time_points(name: str, frames: list[FrameRef], headers: Mapping[str, Any], preferred: bool,
                       extra_warnings: Sequence[str] = ()) -> list[Loadable]:
-    """One loadable, or one per time point when the positions repeat with a temporal attribute."""
-    keyword, time_points = _split_time_points(frames, headers)
-    if not time_points:
-        return [_build_loadable(name, frames, headers, preferred=preferred, extra_warnings=extra_warnings)]
-    note = (f"4D acquisition: {len(time_points)} time points of {len(time_points[0][1])} slices, told apart by "
-            f"{keyword}; each time point is its own volume (stacking them would make one distorted volume)")
-    return [_build_loadable(f"{name} - time point {index + 1} ({keyword} {value})", group, headers,
-                            preferred=preferred, extra_warnings=extra_warnings, extra_notes=[note])
-            for index, (value, group) in enumerate(time_points)]
+    """One loadable; or, when the positions repeat as time points, a volume sequence and each time point."""
+    split = split_time_points(frames, _frame_values(headers))
+    if not split.time_points:
+        warnings = [*extra_warnings, split.problem] if split.problem else extra_warnings
+        return [_build_loadable(name, frames, headers, preferred=preferred, extra_warnings=warnings)]
+    slices = len(split.time_points[0].frames)
+    note = (f"4D acquisition: {len(split.time_points)} time points of {slices} slices, ordered by "
+            f"{split.index_name}; loaded as a volume sequence (stacking them would make one distorted volume)")
+    points = [_build_loadable(f"{name} - time point {index + 1} ({point.label})", point.frames, headers,
+                              preferred=False, extra_warnings=extra_warnings, extra_notes=[note])
+              for index, point in enumerate(split.time_points)]
+    return [_sequence_loadable(name, split, points, preferred, note), *points]
+
+
+def _sequence_loadable(name: str, split: TimeSplit, points: list[Loadable], preferred: bool, note: str) -> Loadable:
+    plan = SequencePlan(time_points=[point.plan for point in points], index_name=split.index_name,
+                        index_unit=split.unit, index_values=[point.index_value for point in split.time_points])
+    refused = [(index, point.plan.refuse) for index, point in enumerate(points) if point.plan.refuse]
+    if refused:
+        plan.refuse = f"time point {refused[0][0] + 1} cannot be loaded: {refused[0][1]}"
+    shapes = {point.plan.dimensions for point in points}
+    if len(shapes) > 1:
+        plan.refuse = plan.refuse or f"time points differ in size ({sorted(shapes)})"
+    warnings = list(dict.fromkeys(w for point in points for w in point.warnings))
+    if plan.refuse:
+        confidence, reason = CONFIDENCE_UNLOADABLE, f"0.2: {plan.refuse}"
+    elif preferred:
+        # MultiVolumeImporter offers one loadable per attribute that orders the time points: 0.9 only when
+        # TemporalPositionIdentifier is the sole one
+        only_temporal_id = split.ordering_tags == ["TemporalPositionIdentifier"]
+        confidence = SEQUENCE_CONFIDENCE_BY_TEMPORAL_ID if only_temporal_id else SEQUENCE_CONFIDENCE
+        reason = (f"{confidence:g}, as Slicer's MultiVolumeImporter gives a series whose repeated positions "
+                  f"{split.index_name} tells apart (loaded as a volume sequence)")
+    else:
+        confidence, reason = CONFIDENCE_ALTERNATIVE, REASON_ALTERNATIVE
+    return Loadable(kind=LoadableKind.VOLUME_SEQUENCE, name=name, files=plan.files, confidence=confidence,
+                    confidence_reason=reason, series_instance_uid=points[0].series_instance_uid,
+                    warnings=warnings, notes=[note], selected=preferred and not plan.refuse, plan=plan)
 
 
 def _split_values(paths: Sequence[str], headers: Mapping[str, Any], keyword: str) -> dict[str, list[str]]:

@@ -61,6 +61,10 @@ class VolumePlan:
     window_presets: list[tuple[float, float]] = field(default_factory=list)
     #: why the builder must refuse (e.g. repeated positions that would stack into a distorted volume)
     refuse: str = ""
+    #: InstanceNumber of each file, in the order of :attr:`files` ("?" when absent), as Slicer records them
+    instance_numbers: list[str] = field(default_factory=list)
+    #: SOP Class UID of the middle file, which decides the voxel quantity and units (CT: Hounsfield units)
+    sop_class_uid: str = ""
 
     @property
     def files(self) -> list[str]:
@@ -74,3 +78,28 @@ class VolumePlan:
         """(columns, rows, slices): VTK's order."""
         first = self.frames[0]
         return first.columns, first.rows, len(self.frames)
+
+
+@dataclass
+class SequencePlan:
+    """A 4D series: one volume plan per time point, in time order, and the sequence's index."""
+
+    time_points: list[VolumePlan]
+    #: the frame attribute that orders the time points ("TriggerTime", ...), or "InstanceNumber order"
+    index_name: str
+    index_unit: str
+    #: one numeric index value per time point (as text, as vtkMRMLSequenceNode stores them)
+    index_values: list[str]
+    refuse: str = ""
+
+    @property
+    def files(self) -> list[str]:
+        return [path for plan in self.time_points for path in plan.files]
+
+    @property
+    def identity(self) -> SeriesIdentity:
+        """The series identity, with the instances of every time point."""
+        from dataclasses import replace
+
+        uids = tuple(uid for plan in self.time_points for uid in plan.identity.instance_uids)
+        return replace(self.time_points[0].identity, instance_uids=uids)
