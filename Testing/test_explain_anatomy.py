@@ -132,3 +132,123 @@ def test_file_without_meta_is_read_as_a_bare_data_set():
     assert {"no-preamble", "no-file-meta"} <= explanation.problem_codes()
     assert "guessed" in explanation.transfer_syntax[1]
     assert not explanation.anatomy.has_preamble and explanation.anatomy.meta_elements == []
+
+
+def _item_header(data: bytes, offset: int) -> tuple[str, int]:
+    return _tag_at(data, offset), int.from_bytes(data[offset + 4:offset + 8], "little")
+
+
+@pytest.mark.parametrize("name", [
+    "JPEG2000.dcm", "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "examples_jpeg2k.dcm",
+    "emri_small_jpeg_2k_lossless.dcm", "color3d_jpeg_baseline.dcm", "SC_rgb_jpeg_dcmtk.dcm",
+])
+def test_encapsulated_items_offsets_lengths_and_frames_come_from_the_bytes(name):
+    path = pydicom_test_file(name)
+    data = path.read_bytes()
+    ds = pydicom.dcmread(path)
+    pixel = explain(path).anatomy.pixel
+    # Every item sits where we say, with the length we say, read straight from the file.
+    for item in pixel.items:
+        tag, length = _item_header(data, item.offset)
+        assert tag == ("(FFFE,E0DD)" if item.kind == "sequence delimiter" else "(FFFE,E000)")
+        assert length == item.length
+    kinds = [item.kind for item in pixel.items]
+    assert kinds[0] == "offset table" and kinds[-1] == "sequence delimiter"
+    assert set(kinds[1:-1]) == {"fragment"}
+    assert pixel.items[0].offset == pixel.offset + 12  # right after the Pixel Data header (explicit VR, OB/OW)
+    assert pixel.items[-1].offset + 8 == len(data) or _tag_at(data, pixel.items[-1].offset + 8) != "(FFFE,E000)"
+    # The same fragments pydicom finds in the value, and the same offset table.
+    fragments = [item for item in pixel.items if item.kind == "fragment"]
+    assert [item.length for item in fragments] == [len(f) for f in pydicom.encaps.generate_fragments(
+        ds.PixelData[8 + int.from_bytes(ds.PixelData[4:8], "little"):])]
+    assert pixel.offset_table == list(parse_basic_offsets(ds.PixelData))
+    # Fragments grouped into frames as pydicom's frame generator groups them.
+    frames = int(ds.get("NumberOfFrames", 1))
+    expected = [len(frame) for frame in pydicom.encaps.generate_fragmented_frames(ds.PixelData,
+                                                                               number_of_frames=frames)]
+    found = [sum(1 for item in fragments if item.frame == number) for number in range(1, frames + 1)]
+    assert found == expected and pixel.frame_mapping
+    assert not pixel.problems
+
+
+def test_fragments_are_not_frames_one_frame_in_three_fragments():
+    pixel = explain(pydicom_test_file("examples_jpeg2k.dcm")).anatomy.pixel
+    assert (pixel.frames, pixel.fragments) == (1, 3)
+    assert {item.frame for item in pixel.items if item.kind == "fragment"} == {1}
+    assert "every fragment belongs to it" in pixel.frame_mapping
+
+
+def test_offset_table_entry_pointing_between_items_is_a_problem(tmp_path):
+    source = pydicom_test_file("SC_rgb_rle_2frame.dcm")
+    data = bytearray(source.read_bytes())
+    pixel = explain(source).anatomy.pixel
+    table = pixel.items[0]
+    second_entry = table.offset + 8 + 4
+    assert int.from_bytes(data[second_entry:second_entry + 4], "little") == pixel.offset_table[1]
+    data[second_entry:second_entry + 4] = (pixel.offset_table[1] + 2).to_bytes(4, "little")
+    damaged = tmp_path / "bad_offset_table.dcm"
+    damaged.write_bytes(bytes(data))
+    explanation = explain(damaged)
+    messages = [p.message for p in explanation.problems if p.code == "encapsulation"]
+    assert any(f"entry {pixel.offset_table[1] + 2} does not point at a fragment" in m for m in messages)
+
+
+def test_vm_is_the_number_of_values_in_the_file():
+    path = pydicom_test_file("CT_small.dcm")
+    ds = pydicom.dcmread(path)
+    anatomy = explain(path).anatomy
+    checked = 0
+    for element in anatomy.elements:
+        if element.vr == "SQ" or element.keyword == "PixelData" or element.vm is None:
+            continue
+        tag = int(element.tag[1:5], 16) << 16 | int(element.tag[6:10], 16)
+        assert element.vm == ds[tag].VM, element.keyword
+        checked += 1
+    assert checked > 50
+    by_keyword = {e.keyword: e for e in anatomy.elements}
+    assert (by_keyword["ImagePositionPatient"].vm, by_keyword["PixelSpacing"].vm) == (3, 2)
+
+
+def test_pixel_data_in_implicit_vr_is_ow():
+    explanation = explain(pydicom_test_file("MR_small_implicit.dcm"))
+    pixel_element = next(e for e in explanation.anatomy.elements if e.tag == "(7FE0,0010)")
+    assert pixel_element.vr == "OW" and explanation.anatomy.pixel.vr == "OW"
+    assert pixel_element.header_length == 8  # implicit VR: tag and a 4-byte length, no VR in the file
+
+
+def test_odd_value_length_is_a_problem(tmp_path):
+    """Shorten one even value by a byte in a copy (the data set after it just moves up a byte)."""
+    source = pydicom_test_file("CT_small.dcm")
+    data = bytearray(source.read_bytes())
+    element = next(e for e in explain(source).anatomy.elements if e.keyword == "InstitutionName")
+    assert element.length % 2 == 0 and element.header_length == 8
+    length_field = element.offset + 6
+    data[length_field:length_field + 2] = (element.length - 1).to_bytes(2, "little")
+    del data[element.offset + 8 + element.length - 1]
+    odd = tmp_path / "odd_length.dcm"
+    odd.write_bytes(bytes(data))
+    problems = [p for p in explain(odd).problems if p.code == "odd-length"]
+    assert [(p.tag, p.keyword) for p in problems] == [("(0008,0080)", "InstitutionName")]
+    assert f"({element.length - 1})" in problems[0].message
+    assert not [p for p in explain(source).problems if p.code == "odd-length"]
+
+
+def test_file_meta_uid_differing_from_the_data_set_is_a_problem(tmp_path):
+    ds = pydicom.dcmread(pydicom_test_file("CT_small.dcm"))
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    copy = tmp_path / "meta_mismatch.dcm"
+    ds.save_as(copy)
+    problems = [p for p in explain(copy).problems if p.code == "meta-uid-mismatch"]
+    assert [p.keyword for p in problems] == ["MediaStorageSOPClassUID"]
+    assert "1.2.840.10008.5.1.4.1.1.2" in problems[0].message
+
+
+def test_file_meta_uid_mismatch_agrees_with_dciodvfy():
+    """rtplan.dcm's file meta names another instance: dciodvfy says so too."""
+    from oracles.dciodvfy import run_dciodvfy
+
+    path = pydicom_test_file("rtplan.dcm")
+    ours = [p.keyword for p in explain(path).problems if p.code == "meta-uid-mismatch"]
+    theirs = [line for line in run_dciodvfy(path).other_errors if "MediaStorage" in line]
+    assert ours == ["MediaStorageSOPInstanceUID"]
+    assert theirs == ["Error - MediaStorageSOPInstanceUID different from SOPInstanceUID"]

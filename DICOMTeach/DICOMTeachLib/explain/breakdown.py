@@ -72,6 +72,7 @@ def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -
                 explainer.close()
             if anatomy and instance.file_size is not None:
                 _add_anatomy(explanation, instance)
+            _add_file_checks(explanation, instance)
     except DICOMTeachError:
         raise
     except Exception as error:  # damaged bytes surface late in pydicom (value conversion): still one clear line
@@ -100,6 +101,13 @@ def _add_anatomy(explanation: Explanation, instance: ReadInstance) -> None:
     except Exception as error:  # noqa: BLE001 - reported as a problem instead
         explanation.problems.append(Problem("warning", "anatomy-unavailable", None, None, None,
                                             f"the file's layout cannot be shown: {type(error).__name__}: {error}"))
+
+
+def _add_file_checks(explanation: Explanation, instance: ReadInstance) -> None:
+    """Checks of the bytes and of the file set (odd lengths, file meta UIDs, a DICOMDIR's records)."""
+    from .anatomy import layout_problems
+
+    explanation.problems.extend(layout_problems(explanation, instance))
 
 
 @dataclass

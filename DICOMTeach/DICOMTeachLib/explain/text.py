@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .anatomy import ElementAnatomy, FileAnatomy
+from .anatomy import ElementAnatomy, FileAnatomy, PixelSummary
 from .model import AttributeReport, Explanation, ModuleReport, Problem
 
 INDENT = "  "
@@ -81,14 +81,40 @@ def render_anatomy(anatomy: FileAnatomy) -> list[str]:
         if pixel.encapsulated:
             table = ("empty Basic Offset Table" if not pixel.offset_table_entries
                      else f"Basic Offset Table with {pixel.offset_table_entries} entries")
-            lines.append(f"{INDENT * 2}encapsulated: {table}, {pixel.fragments} fragment(s), "
-                         f"{pixel.fragment_bytes} bytes compressed"
+            lines.append(f"{INDENT * 2}encapsulated ({pixel.vr}, undefined length): {table}, {pixel.fragments} "
+                         f"fragment(s), {pixel.fragment_bytes} bytes compressed"
                          + (f" (native size {pixel.native_bytes} bytes)" if pixel.native_bytes else ""))
+            if pixel.frame_mapping:
+                lines.append(f"{INDENT * 2}fragments -> frames: {pixel.frame_mapping}")
+            lines += _pixel_items(pixel)
         else:
-            lines.append(f"{INDENT * 2}native: {pixel.length} bytes"
+            lines.append(f"{INDENT * 2}native ({pixel.vr}): {pixel.length} bytes"
                          + (f" (rows x columns x frames x samples x bits/8 = {pixel.native_bytes})"
                             if pixel.native_bytes is not None else ""))
     lines += [f"{INDENT}Note: {note}" for note in anatomy.notes]
+    return lines
+
+
+#: Encapsulated pixel data items listed one by one, at most (the rest are counted).
+MAX_PIXEL_ITEMS = 200
+
+
+def _pixel_items(pixel: PixelSummary) -> list[str]:
+    lines = []
+    for item in pixel.items[:MAX_PIXEL_ITEMS]:
+        if item.kind == "offset table":
+            entries = " ".join(str(entry) for entry in pixel.offset_table[:16])
+            more = " …" if len(pixel.offset_table) > 16 else ""
+            what = f"Basic Offset Table, {item.length} bytes" + (f": {entries}{more}" if entries else " (empty)")
+        elif item.kind == "fragment":
+            frame = f"frame {item.frame}" if item.frame is not None else "frame ?"
+            what = f"fragment, {item.length} bytes, {frame}"
+        else:
+            what = "sequence delimiter: end of the pixel data"
+        tag = "(FFFE,E0DD)" if item.kind == "sequence delimiter" else "(FFFE,E000)"
+        lines.append(f"{INDENT * 3}@{item.offset:<8} {tag} {what}")
+    if len(pixel.items) > MAX_PIXEL_ITEMS:
+        lines.append(f"{INDENT * 3}(+{len(pixel.items) - MAX_PIXEL_ITEMS} more items)")
     return lines
 
 
@@ -96,7 +122,8 @@ def _anatomy_line(element: ElementAnatomy, depth: int) -> str:
     where = f"@{element.offset}" if element.offset is not None else "@?"
     length = "undefined" if element.length is None else str(element.length)
     label = element.keyword or element.name
-    return (f"{INDENT * depth}{where:<8} {element.tag} {element.vr:<2} len {length:<9} {label:<34} "
+    vm = "?" if element.vm is None else str(element.vm)
+    return (f"{INDENT * depth}{where:<8} {element.tag} {element.vr:<2} len {length:<9} VM {vm:<3} {label:<34} "
             f"{element.value}").rstrip()
 
 
