@@ -32,6 +32,7 @@ from .conditions import (
     macro_waived,
     module_condition,
 )
+from .directory import DIRECTORY_SOP_CLASS
 from .model import AttributeReport, Explanation, ModuleReport, Problem
 from .reader import (
     LONG_VRS,
@@ -106,8 +107,12 @@ def _add_anatomy(explanation: Explanation, instance: ReadInstance) -> None:
 def _add_file_checks(explanation: Explanation, instance: ReadInstance) -> None:
     """Checks of the bytes and of the file set (odd lengths, file meta UIDs, a DICOMDIR's records)."""
     from .anatomy import layout_problems
+    from .directory import explain_directory, is_directory
 
     explanation.problems.extend(layout_problems(explanation, instance))
+    if is_directory(instance.dataset):
+        explanation.directory = explain_directory(instance.dataset, instance.path if instance.file_size else None)
+        explanation.problems.extend(explanation.directory.problems)
 
 
 @dataclass
@@ -152,7 +157,8 @@ class _Explainer:
         ds = self.ds
         for severity, code, message in self.instance.notes:
             self.problems.append(Problem(severity, code, None, None, None, message))
-        sop_uid = self._string(ds, 0x00080016)
+        # A DICOMDIR has no SOP Common module: its SOP class is only in the file meta (PS3.10 7.1, 8.6).
+        sop_uid = self._string(ds, 0x00080016) or self._directory_sop_class()
         entry = self.tables.sop_class(sop_uid) if sop_uid else None
         iod = None
         if entry is not None:
@@ -186,6 +192,11 @@ class _Explainer:
         self._modality_problem(sop_uid)
         explanation.problems = self.problems
         return explanation
+
+    def _directory_sop_class(self) -> str:
+        meta = getattr(self.ds, "file_meta", None)
+        uid = self._string(meta, 0x00020002) if meta is not None and len(meta) else ""
+        return uid if uid == DIRECTORY_SOP_CLASS else ""
 
     def _type_overrides(self, iod) -> dict[int, str]:
         """Types one module of this IOD imposes on attributes that other modules define too."""

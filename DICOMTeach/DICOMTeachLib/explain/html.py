@@ -34,6 +34,7 @@ def render_html(explanations: list[Explanation], *, problems_only: bool = False,
              f"<title>{escape(title)}</title><style>{CSS}</style></head><body>", f"<h1>{escape(title)}</h1>"]
     for explanation in explanations:
         parts.append(_explanation(explanation, problems_only))
+    parts.append(_legend())
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -53,6 +54,8 @@ def _explanation(explanation: Explanation, problems_only: bool) -> str:
     out.append(_problems(explanation.problems))
     if problems_only:
         return "\n".join(out)
+    if explanation.directory is not None:
+        out.append(_directory(explanation.directory))
     if explanation.anatomy is not None:
         out.append(_anatomy(explanation.anatomy))
     out.append("<h3>Modules</h3>")
@@ -68,6 +71,28 @@ def _explanation(explanation: Explanation, problems_only: bool) -> str:
         out.append(_attribute_table(explanation.other_elements, explanation, None))
         out.append("</details>")
     return "\n".join(out)
+
+
+def _legend() -> str:
+    """What M/C/U, the attribute types and the PS3.15 action letters mean."""
+    from .legend import legend_sections
+
+    out = ["<details class=legend><summary><b>Legend</b>: module usage, attribute types, PHI actions</summary>"]
+    for title, entries in legend_sections():
+        rows = "".join(f"<tr><td class=mono>{escape(letter)}</td><td>{escape(meaning)}</td></tr>"
+                       for letter, meaning in entries)
+        out.append(f"<table><tr><th colspan=2>{escape(title)}</th></tr>{rows}</table>")
+    out.append("</details>")
+    return "\n".join(out)
+
+
+def _directory(directory) -> str:
+    """A DICOMDIR's record tree, every record with its offsets, drawn as the text view draws it."""
+    from .text import render_directory
+
+    lines = render_directory(directory, full=True)
+    return ("<details open><summary><b>DICOMDIR records</b></summary><pre class=mono>"
+            + escape("\n".join(lines)) + "</pre></details>")
 
 
 def _problems(problems: list[Problem]) -> str:
@@ -101,12 +126,13 @@ def _anatomy(anatomy: FileAnatomy) -> str:
                    + "".join(f"<li>{escape(line)}</li>" for line in ts.explanation) + "</ul>")
     out.append(f"<details><summary>Data set: {len(anatomy.elements)} top-level elements from byte "
                f"{anatomy.dataset_offset if anatomy.dataset_offset is not None else '?'}</summary><table>"
-               "<tr><th>offset</th><th>tag</th><th>VR</th><th>length</th><th>keyword</th><th>value</th></tr>")
+               "<tr><th>offset</th><th>tag</th><th>VR</th><th>length</th><th>VM</th><th>keyword</th><th>value</th></tr>")
     for element in anatomy.elements:
         length = "undefined" if element.length is None else element.length
         offset = "?" if element.offset is None else element.offset
+        vm = "?" if element.vm is None else element.vm
         out.append(f"<tr><td>{offset}</td><td class=mono>{escape(element.tag)}</td><td>{escape(element.vr)}</td>"
-                   f"<td>{length}</td><td>{escape(element.keyword or element.name)}</td>"
+                   f"<td>{length}</td><td>{vm}</td><td>{escape(element.keyword or element.name)}</td>"
                    f"<td>{escape(element.value)}</td></tr>")
     out.append("</table></details>")
     pixel = anatomy.pixel
@@ -119,10 +145,28 @@ def _anatomy(anatomy: FileAnatomy) -> str:
                      f"{pixel.fragments} fragment(s), {pixel.fragment_bytes} bytes")
         else:
             text += f"; native: {pixel.length} bytes"
-        out.append(f"<p><b>Pixel data</b> at byte {pixel.offset}: {text}</p>")
+        out.append(f"<p><b>Pixel data</b> ({escape(pixel.vr)}) at byte {pixel.offset}: {text}</p>")
+        if pixel.items:
+            out.append(_pixel_items(pixel))
     out += [f"<p class=muted>Note: {escape(note)}</p>" for note in anatomy.notes]
     out.append("</details>")
     return "\n".join(out)
+
+
+def _pixel_items(pixel) -> str:
+    """Encapsulated pixel data, item by item: offset table, fragments with their frame, delimiter."""
+    from .text import MAX_PIXEL_ITEMS
+
+    rows = [f"<details><summary>{len(pixel.items)} items: {escape(pixel.frame_mapping)}</summary><table>"
+            "<tr><th>offset</th><th>item</th><th>length</th><th>frame</th></tr>"]
+    for item in pixel.items[:MAX_PIXEL_ITEMS]:
+        what = item.kind
+        if item.kind == "offset table" and pixel.offset_table:
+            what += ": " + " ".join(str(entry) for entry in pixel.offset_table[:16])
+        frame = "" if item.frame is None else item.frame
+        rows.append(f"<tr><td>{item.offset}</td><td>{escape(what)}</td><td>{item.length}</td><td>{frame}</td></tr>")
+    rows.append("</table></details>")
+    return "".join(rows)
 
 
 def _module(module: ModuleReport, explanation: Explanation) -> str:

@@ -1,30 +1,217 @@
-"""Plain-text rendering of an explanation: what the panel and the terminal show."""
+"""Plain-text rendering of an explanation: what the panel and the terminal show.
+
+By default a screen or two: the summary, the problems, each module with its status
+and verdict, the attributes a student must look at (required ones missing or
+empty), counts for the rest, private elements once per block, a DICOMDIR's tree to
+the series, and the legend. ``full`` adds every attribute with its value and
+position, the file's anatomy and every directory record.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from .anatomy import ElementAnatomy, FileAnatomy, PixelSummary
+from .directory import DirectoryRecord, DirectoryReport
+from .legend import legend_sections
 from .model import AttributeReport, Explanation, ModuleReport, Problem
 
 INDENT = "  "
 USAGE_NAMES = {"M": "mandatory", "C": "conditional", "U": "user option"}
+VERDICTS = {True: "holds for this file", False: "does not hold for this file", None: "cannot be decided from the file"}
+#: Problems the default view shows elsewhere (private elements: once, in their own section).
+SHOWN_ELSEWHERE = frozenset({"private-element"})
+#: Standard elements outside the IOD named in the default view, at most (the rest are counted).
+MAX_NAMED_OTHERS = 12
 
 
-def render_text(explanation: Explanation, *, problems_only: bool = False, anatomy: bool = True) -> str:
-    """The whole explanation as text (``problems_only``: the header and the problems)."""
+def render_text(explanation: Explanation, *, problems_only: bool = False, anatomy: bool = True,
+                full: bool = False) -> str:
+    """The explanation as text: readable by default, everything with ``full``; ``problems_only``: header and problems."""
     lines = _header(explanation)
-    if not problems_only:
+    if problems_only:
+        lines += ["", *_problems(explanation.problems)]
+    elif full:
         if anatomy and explanation.anatomy is not None:
             lines += ["", *render_anatomy(explanation.anatomy)]
+        if explanation.directory is not None:
+            lines += ["", *render_directory(explanation.directory, full=True)]
         lines += ["", *_modules(explanation)]
         if explanation.other_elements:
             title = "Elements no module of the IOD defines" if explanation.iod else "Elements of the file"
             lines += ["", f"{title} ({len(explanation.other_elements)})"]
             for attribute in explanation.other_elements:
                 lines += _attribute(attribute, 1)
-    lines += ["", *_problems(explanation.problems)]
+        lines += ["", *_problems(explanation.problems), "", *render_legend()]
+    else:
+        shown = [p for p in explanation.problems if p.code not in SHOWN_ELSEWHERE]
+        if shown or not explanation.problems:
+            lines += ["", *_problems(shown)]
+        else:
+            lines += ["", f"No problems found ({len(explanation.problems)} notes: the private element blocks "
+                          "listed below)."]
+        if explanation.directory is not None:
+            lines += ["", *render_directory(explanation.directory, full=False)]
+        lines += ["", *_module_summaries(explanation)]
+        lines += _other_elements_summary(explanation)
+        lines += ["", *render_legend(),
+                  "", "Every attribute with its value and position, and the file's anatomy: explain --full"]
     return "\n".join(lines) + "\n"
+
+
+def render_legend() -> list[str]:
+    """What the letters mean: module usage, attribute types, PS3.15 actions."""
+    lines = ["Legend"]
+    for title, entries in legend_sections():
+        lines.append(f"{INDENT}{title}")
+        lines += [f"{INDENT * 2}{letter:<7}{meaning}" for letter, meaning in entries]
+    return lines
+
+
+# -- the default view ---------------------------------------------------------------------------------------
+
+
+def attribute_required(attribute: AttributeReport) -> bool | None:
+    """Must the file hold this attribute? Types 1 and 2 always; 1C/2C as decided (None: cannot tell); else no."""
+    decided = getattr(attribute, "required", None)
+    if attribute.type in ("1", "2"):
+        return True
+    if attribute.type in ("1C", "2C"):
+        return decided
+    return False
+
+
+def _module_summaries(explanation: Explanation) -> list[str]:
+    if not explanation.modules:
+        return []
+    statuses = Counter(module.status for module in explanation.modules)
+    lines = [f"Modules ({len(explanation.modules)}: {statuses['present']} present, {statuses['partial']} partial, "
+             f"{statuses['absent']} absent)"]
+    current_ie = None
+    skipped: list[ModuleReport] = []
+    for module in explanation.modules:
+        if module.ie != current_ie:
+            lines += _not_in_file(skipped)
+            skipped = []
+            current_ie = module.ie
+            lines.append(f"{module.ie} IE" if module.ie != "Functional Groups" else "Functional group macros")
+        if module.status == "absent" and not module.required:
+            skipped.append(module)
+            continue
+        lines += _module_summary(module)
+    lines += _not_in_file(skipped)
+    return lines
+
+
+def _not_in_file(modules: list[ModuleReport]) -> list[str]:
+    """Absent modules the file does not need, on one line."""
+    if not modules:
+        return []
+    names = ", ".join(f"{module.name} [{module.usage}]" for module in modules)
+    return [f"{INDENT}not in the file, not required: {names}"]
+
+
+def _module_summary(module: ModuleReport) -> list[str]:
+    usage = USAGE_NAMES.get(module.usage, module.usage)
+    present = sum(1 for a in module.attributes if a.status == "present")
+    empty = sum(1 for a in module.attributes if a.status == "empty")
+    counts = f"{present} attribute{'s' if present != 1 else ''} with a value" + (f", {empty} empty" if empty else "")
+    required = "required" if module.required else ("not required" if module.usage != "M" else "")
+    head = f"{INDENT}[{module.usage}] {module.name}: {module.status}, {usage}"
+    if module.usage == "C":
+        head += f" ({required or 'cannot tell'})"
+    lines = [f"{head} - {counts}" if module.status != "absent" else head]
+    if module.usage == "C" and module.condition:
+        lines.append(f"{INDENT * 3}condition: {module.condition} -> {VERDICTS[module.condition_result]}")
+    if module.status == "absent":
+        return lines
+    not_required = undecided = 0
+    for attribute in module.attributes:
+        needed = attribute_required(attribute)
+        if attribute.status == "present" or (attribute.status == "empty" and attribute.type not in ("1", "1C")):
+            continue
+        if attribute.status == "missing" and needed is False:
+            not_required += 1
+        elif attribute.status == "missing" and needed is None:
+            undecided += 1
+        else:
+            state = "MISSING" if attribute.status == "missing" else "EMPTY"
+            lines.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
+                         f"(type {attribute.type})")
+    counted = []
+    if not_required:
+        counted.append(f"{not_required} absent, not required")
+    if undecided:
+        counted.append(f"{undecided} conditional absent, condition not decidable from the file")
+    if counted:
+        lines.append(f"{INDENT * 2}({'; '.join(counted)})")
+    return lines
+
+
+def _other_elements_summary(explanation: Explanation) -> list[str]:
+    others = explanation.other_elements
+    if not others:
+        return []
+    standard = [a for a in others if not (a.tag_value >> 16) & 1]
+    private = [a for a in others if (a.tag_value >> 16) & 1]
+    lines = [""]
+    if standard:
+        title = "Standard elements this IOD does not define" if explanation.iod else "Elements of the file"
+        names = ", ".join(a.keyword or a.tag for a in standard[:MAX_NAMED_OTHERS])
+        more = f" and {len(standard) - MAX_NAMED_OTHERS} more" if len(standard) > MAX_NAMED_OTHERS else ""
+        lines.append(f"{title} ({len(standard)}): {names}{more}")
+    if private:
+        blocks = [p for p in explanation.problems if p.code == "private-element"]
+        lines.append(f"Private elements ({len(private)}, in {len(blocks)} block{'s' if len(blocks) != 1 else ''})")
+        lines += [f"{INDENT}{block.message}" for block in blocks]
+    return lines
+
+
+# -- a DICOMDIR -----------------------------------------------------------------------------------------------
+
+
+def render_directory(directory: DirectoryReport, *, full: bool = False) -> list[str]:
+    """The record tree: to the series by default (instances counted), every record with its offsets in full."""
+    counts = ", ".join(f"{count} {kind}" for kind, count in directory.counts().items()) or "no records"
+    files = directory.referenced_files
+    missing = sum(1 for record in files if record.file_exists is False)
+    lines = [f"DICOMDIR: file-set {directory.file_set_id or '(no File-set ID)'}, {len(directory.records)} "
+             f"directory records ({counts})",
+             f"{INDENT}{len(files)} referenced file{'s' if len(files) != 1 else ''}"
+             + (f", {missing} missing" if missing else (", all present" if files else "")),
+             f"{INDENT}root records from byte {directory.first_offset} to {directory.last_offset}; "
+             f"{directory.offsets_checked} offsets followed and checked against the items' positions"]
+    for record in directory.roots:
+        lines += _record_lines(record, 1, full)
+    return lines
+
+
+def _record_lines(record: DirectoryRecord, depth: int, full: bool) -> list[str]:
+    where = f"@{record.offset}" if record.offset is not None else "@?"
+    unused = "" if record.in_use else " (inactive record)"
+    line = f"{INDENT * depth}{where:<8} {record.record_type:<8} {record.keys}{unused}"
+    if record.file_id:
+        line += f" -> {record.file_id} ({'present' if record.file_exists else 'MISSING' if record.file_exists is False else 'not looked for'})"
+    if full:
+        line += f"  [next @{record.next_offset}, lower @{record.lower_offset}]"
+    lines = [line.rstrip()]
+    leaves = [child for child in record.children if not child.children]
+    if not full and record.record_type == "SERIES" and leaves:
+        kinds = Counter(child.record_type for child in leaves)
+        absent = sum(1 for child in leaves if child.file_exists is False)
+        described = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+        lines.append(f"{INDENT * (depth + 1)}{described} record(s)"
+                     + (f", {absent} file(s) missing" if absent else ""))
+        for child in record.children:
+            if child.children:
+                lines += _record_lines(child, depth + 1, full)
+        return lines
+    for child in record.children:
+        lines += _record_lines(child, depth + 1, full)
+    return lines
+
+
+# -- the full view --------------------------------------------------------------------------------------------
 
 
 def _header(explanation: Explanation) -> list[str]:
