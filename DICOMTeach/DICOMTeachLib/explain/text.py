@@ -21,6 +21,8 @@ USAGE_NAMES = {"M": "mandatory", "C": "conditional", "U": "user option"}
 VERDICTS = {True: "holds for this file", False: "does not hold for this file", None: "cannot be decided from the file"}
 #: Problems the default view shows elsewhere (private elements: once, in their own section).
 SHOWN_ELSEWHERE = frozenset({"private-element"})
+#: Problems of one code listed in the default view, at most (the rest are counted; --full lists all).
+MAX_PROBLEMS_PER_CODE = 5
 #: Standard elements outside the IOD named in the default view, at most (the rest are counted).
 MAX_NAMED_OTHERS = 12
 
@@ -46,7 +48,7 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
     else:
         shown = [p for p in explanation.problems if p.code not in SHOWN_ELSEWHERE]
         if shown or not explanation.problems:
-            lines += ["", *_problems(shown)]
+            lines += ["", *_problems(shown, per_code=MAX_PROBLEMS_PER_CODE)]
         else:
             lines += ["", f"No problems found ({len(explanation.problems)} notes: the private element blocks "
                           "listed below)."]
@@ -95,7 +97,8 @@ def _module_summaries(explanation: Explanation) -> list[str]:
             skipped = []
             current_ie = module.ie
             lines.append(f"{module.ie} IE" if module.ie != "Functional Groups" else "Functional group macros")
-        if module.status == "absent" and not module.required:
+        if module.status == "absent" and (module.usage == "U" or (module.usage == "C" and
+                                                                   module.condition_result is False)):
             skipped.append(module)
             continue
         lines += _module_summary(module)
@@ -113,18 +116,10 @@ def _not_in_file(modules: list[ModuleReport]) -> list[str]:
 
 def _module_summary(module: ModuleReport) -> list[str]:
     usage = USAGE_NAMES.get(module.usage, module.usage)
-    present = sum(1 for a in module.attributes if a.status == "present")
-    empty = sum(1 for a in module.attributes if a.status == "empty")
-    counts = f"{present} attribute{'s' if present != 1 else ''} with a value" + (f", {empty} empty" if empty else "")
-    required = "required" if module.required else ("not required" if module.usage != "M" else "")
     head = f"{INDENT}[{module.usage}] {module.name}: {module.status}, {usage}"
     if module.usage == "C":
-        head += f" ({required or 'cannot tell'})"
-    lines = [f"{head} - {counts}" if module.status != "absent" else head]
-    if module.usage == "C" and module.condition:
-        lines.append(f"{INDENT * 3}condition: {module.condition} -> {VERDICTS[module.condition_result]}")
-    if module.status == "absent":
-        return lines
+        head += f" ({ {True: 'required', False: 'not required', None: 'cannot tell'}[module.condition_result]})"
+    listed: list[str] = []
     not_required = undecided = 0
     for attribute in module.attributes:
         needed = attribute_required(attribute)
@@ -136,16 +131,19 @@ def _module_summary(module: ModuleReport) -> list[str]:
             undecided += 1
         else:
             state = "MISSING" if attribute.status == "missing" else "EMPTY"
-            lines.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
-                         f"(type {attribute.type})")
-    counted = []
-    if not_required:
-        counted.append(f"{not_required} absent, not required")
-    if undecided:
-        counted.append(f"{undecided} conditional absent, condition not decidable from the file")
-    if counted:
-        lines.append(f"{INDENT * 2}({'; '.join(counted)})")
-    return lines
+            listed.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
+                          f"(type {attribute.type})")
+    if module.status != "absent":
+        present = sum(1 for a in module.attributes if a.status == "present")
+        empty = sum(1 for a in module.attributes if a.status == "empty")
+        counts = [f"{present} with a value"] + ([f"{empty} empty"] if empty else [])
+        absent = ([f"{not_required} not required"] if not_required else []) + \
+            ([f"{undecided} conditional, undecidable from the file"] if undecided else [])
+        head += " - " + ", ".join(counts) + (f"; absent: {', '.join(absent)}" if absent else "")
+    lines = [head]
+    if module.usage == "C" and module.condition:
+        lines.append(f"{INDENT * 3}condition: {module.condition} -> {VERDICTS[module.condition_result]}")
+    return lines + (listed if module.status != "absent" else [])
 
 
 def _other_elements_summary(explanation: Explanation) -> list[str]:
@@ -369,11 +367,21 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     return lines
 
 
-def _problems(problems: list[Problem]) -> list[str]:
+def _problems(problems: list[Problem], per_code: int | None = None) -> list[str]:
+    """Errors first; with ``per_code``, at most that many lines of one code, then how many more."""
     if not problems:
         return ["No problems found."]
     lines = [f"Problems ({len(problems)})"]
     order = {"error": 0, "warning": 1, "info": 2}
+    shown: Counter[str] = Counter()
+    totals = Counter(problem.code for problem in problems)
     for problem in sorted(problems, key=lambda p: order.get(p.severity, 3)):
+        shown[problem.code] += 1
+        if per_code is not None and shown[problem.code] > per_code:
+            if shown[problem.code] == per_code + 1:
+                more = totals[problem.code] - per_code
+                lines.append(f"{INDENT}{problem.severity:<7} {problem.code:<22} … and {more} more "
+                             "(explain --full lists them)")
+            continue
         lines.append(f"{INDENT}{problem.severity:<7} {problem.code:<22} {problem.message}")
     return lines
