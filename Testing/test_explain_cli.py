@@ -181,7 +181,8 @@ def test_html_tags_are_balanced(tmp_path):
 
     out = tmp_path / "page.html"
     assert main(["explain", "--html", str(out), str(pydicom_test_file("reportsi.dcm")),
-                 str(pydicom_test_file("emri_small.dcm"))]) == 0
+                 str(pydicom_test_file("emri_small.dcm")), str(pydicom_test_file("SC_rgb_rle_2frame.dcm")),
+                 str(pydicom_test_file("DICOMDIR"))]) == 0
     parser = Balance()
     parser.feed(out.read_text(encoding="utf-8"))
     assert parser.stack == []

@@ -249,3 +249,34 @@ def test_copied_file_set_with_lower_case_names_is_found(tmp_path):
     assert all(Path(r.file_path).is_file() for r in first_patient)
     others = [r for r in directory.referenced_files if not r.file_id.startswith("77654033/")]
     assert others and not any(r.file_exists for r in others)
+
+
+def test_damaged_dicomdirs_are_explained_or_refused_clearly(tmp_path):
+    """Cut short or with bytes flipped: an explanation with problems, or a DICOMTeachError; never a traceback."""
+    import random
+
+    from DICOMTeachLib.errors import DICOMTeachError
+
+    source = _dicomdir().read_bytes()
+    rng = random.Random(8)
+    outcomes = Counter()
+    for number in range(60):
+        data = bytearray(source)
+        if number % 3 == 0:
+            data = data[:rng.randrange(300, len(data))]
+        else:
+            for _ in range(rng.randrange(1, 6)):
+                data[rng.randrange(330, len(data))] = rng.randrange(256)
+        path = tmp_path / "DICOMDIR"
+        path.write_bytes(bytes(data))
+        try:
+            explanation = explain(path)
+        except DICOMTeachError as error:
+            assert error.path == str(path) and error.reason
+            outcomes["refused"] += 1
+            continue
+        outcomes["explained"] += 1
+        outcomes.update({"flagged"} if any(p.code.startswith("directory-") and p.code != "directory-file-missing"
+                                           for p in explanation.problems) else set())
+    assert outcomes["explained"] + outcomes["refused"] == 60
+    assert outcomes["flagged"] > 20  # damaged records are seen as such

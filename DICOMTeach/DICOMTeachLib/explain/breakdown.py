@@ -111,7 +111,14 @@ def _add_file_checks(explanation: Explanation, instance: ReadInstance) -> None:
 
     explanation.problems.extend(layout_problems(explanation, instance))
     if is_directory(instance.dataset):
-        explanation.directory = explain_directory(instance.dataset, instance.path if instance.file_size else None)
+        try:
+            explanation.directory = explain_directory(instance.dataset,
+                                                      instance.path if instance.file_size else None)
+        except Exception as error:  # noqa: BLE001 - damaged records cost the record tree, not the breakdown
+            explanation.problems.append(Problem("error", "directory-unreadable", None, None, None,
+                                                f"the directory records cannot be followed: "
+                                                f"{type(error).__name__}: {error}"))
+            return
         explanation.problems.extend(explanation.directory.problems)
 
 
