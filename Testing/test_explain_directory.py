@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -199,6 +200,34 @@ def test_dicomdir_written_by_pydicom_from_real_files(written_file_set):
     assert all(r.file_exists for r in referenced)
     assert [r.offset for r in directory.records] == _item_offsets(path)
     assert not [p for p in explanation.problems if p.severity == "error"]
+    assert run_dciodvfy(path).iod == "BasicDirectory"
+
+
+def test_dicomdir_written_by_dcmtk_from_real_files(shared_data, tmp_path):
+    """DCMTK's dcmmkdir (General Purpose CD-R profile) over LIDC CT slices and their SEG."""
+    dcmmkdir = shutil.which("dcmmkdir")
+    if dcmmkdir is None:
+        pytest.skip("dcmmkdir (Debian package dcmtk) is not installed")
+    case = shared_data / "lidc-idri-0001-ct-seg"
+    sources = sorted((case / "ct").glob("*.dcm"))[:4] + sorted((case / "seg").glob("*.dcm"))
+    for number, source in enumerate(sources, start=1):
+        folder = tmp_path / ("SEG" if "seg" in source.parts else "CT")
+        folder.mkdir(exist_ok=True)
+        shutil.copy(source, folder / f"IM{number}")
+    # +I: invent the type 1 record keys the LIDC files leave empty (Study Time, Study ID)
+    subprocess.run([dcmmkdir, "+I", "--recurse", "CT", "SEG"], cwd=tmp_path, check=True, capture_output=True)
+    path = tmp_path / "DICOMDIR"
+    explanation = explain(path)
+    directory = explanation.directory
+    headers = [pydicom.dcmread(source, stop_before_pixels=True) for source in sources]
+    assert directory.counts() == {"PATIENT": 1, "STUDY": 1, "SERIES": len({ds.SeriesInstanceUID for ds in headers}),
+                                  "IMAGE": len(sources)}
+    assert sorted(r.sop_instance_uid for r in directory.referenced_files) == sorted(ds.SOPInstanceUID for ds in headers)
+    assert all(r.file_exists for r in directory.referenced_files)
+    assert [r.offset for r in directory.records] == _item_offsets(path)
+    assert [(d, k) for d, k, _ in _preorder(directory.roots)] == \
+        [(d, k) for d, k, _ in _pydicom_preorder(FileSet(pydicom.dcmread(path)))]
+    assert not [p for p in explanation.problems if p.code.startswith("directory")]
     assert run_dciodvfy(path).iod == "BasicDirectory"
 
 
