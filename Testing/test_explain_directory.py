@@ -53,7 +53,7 @@ def _preorder(records) -> list[tuple[int, str, str]]:
     out = []
 
     def visit(record, depth):
-        out.append((depth, record.record_type, record.sop_instance_uid or record.keys))
+        out.append((depth, record.record_type, record.sop_instance_uid or record.keys_text))
         for child in record.children:
             visit(child, depth + 1)
 
@@ -309,3 +309,26 @@ def test_damaged_dicomdirs_are_explained_or_refused_clearly(tmp_path):
                                            for p in explanation.problems) else set())
     assert outcomes["explained"] + outcomes["refused"] == 60
     assert outcomes["flagged"] > 20  # damaged records are seen as such
+
+
+def test_masked_dicomdir_hides_every_records_patient_values(capsys):
+    """Every record's names, IDs, dates and UIDs are hidden, beyond the items the breakdown lists too."""
+    pytest.importorskip("DICOMTeachLib.phi.mask")
+    from DICOMTeachLib.explain.html import render_html
+    from DICOMTeachLib.explain.masking import apply_phi_mask
+
+    path = _dicomdir()
+    ds = pydicom.dcmread(path)
+    secrets = set()
+    for record in ds.DirectoryRecordSequence:
+        for keyword in ("PatientName", "PatientID", "StudyDescription", "ReferencedSOPInstanceUIDInFile"):
+            if record.get(keyword):
+                secrets.add(str(record.get(keyword)))
+    assert len(secrets) > 30
+    masked = apply_phi_mask(explain(path))
+    shown = render_text(masked, full=True) + render_html([masked]) + json.dumps(masked.to_json_dict())
+    assert [secret for secret in secrets if secret in shown] == []
+    assert len(masked.directory.records) == 52 and masked.directory.counts()["IMAGE"] == 31
+    assert main(["explain", "--json", "--mask-phi", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert [secret for secret in secrets if secret in out] == []

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom import Dataset
+from pydicom.datadict import tag_for_keyword
 
 from ..tag_format import tag_text
 from .model import Problem
@@ -57,6 +58,15 @@ def record_types() -> frozenset[str]:
 
 
 @dataclass
+class RecordKey:
+    """One value a record carries about its entity (its tag lets the PHI masking hide it like any attribute)."""
+
+    tag_value: int
+    keyword: str
+    value: str
+
+
+@dataclass
 class DirectoryRecord:
     """One directory record (an item of the Directory Record Sequence) and where it points."""
 
@@ -66,13 +76,21 @@ class DirectoryRecord:
     in_use: bool
     next_offset: int | None  # Offset of the Next Directory Record (0: last at its level)
     lower_offset: int | None  # Offset of Referenced Lower-Level Directory Entity (0: none)
-    keys: str  # the values a person recognises the record by
+    keys: list[RecordKey]  # the values a person recognises the record by
     file_id: str | None = None  # Referenced File ID, components joined by "/"
     file_path: str | None = None  # where the referenced file is (or would be)
     file_exists: bool | None = None
     sop_class_uid: str | None = None
-    sop_instance_uid: str | None = None
+    references: list[RecordKey] = field(default_factory=list)  # Referenced SOP Instance UID in File
     children: list[DirectoryRecord] = field(default_factory=list)
+
+    @property
+    def keys_text(self) -> str:
+        return ", ".join(f"{key.keyword} {key.value}" for key in self.keys)
+
+    @property
+    def sop_instance_uid(self) -> str | None:
+        return self.references[0].value if self.references else None
 
     @property
     def label(self) -> str:
@@ -82,7 +100,8 @@ class DirectoryRecord:
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "number": self.number, "offset": self.offset, "record_type": self.record_type, "in_use": self.in_use,
-            "next_offset": self.next_offset, "lower_offset": self.lower_offset, "keys": self.keys,
+            "next_offset": self.next_offset, "lower_offset": self.lower_offset,
+            "keys": {key.keyword: key.value for key in self.keys},
             "file_id": self.file_id, "file_path": self.file_path, "file_exists": self.file_exists,
             "sop_class_uid": self.sop_class_uid, "sop_instance_uid": self.sop_instance_uid,
             "children": [child.number for child in self.children],
@@ -169,14 +188,16 @@ def explain_directory(ds: Dataset, path: str | None) -> DirectoryReport:
 def _record(number: int, item: Dataset, folder: str | None) -> DirectoryRecord:
     record_type = _text(item, "DirectoryRecordType")
     keywords = RECORD_KEYS.get(record_type, GENERIC_KEYS)
-    keys = ", ".join(f"{keyword} {value}" for keyword in keywords if (value := _text(item, keyword)))
+    keys = [RecordKey(tag_for_keyword(keyword), keyword, value) for keyword in keywords
+            if (value := _text(item, keyword))]
+    instance_uid = _text(item, "ReferencedSOPInstanceUIDInFile")
     in_use = _integer(item, "RecordInUseFlag")
     record = DirectoryRecord(
         number=number, offset=getattr(item, "seq_item_tell", None), record_type=record_type,
         in_use=in_use != 0, next_offset=_integer(item, "OffsetOfTheNextDirectoryRecord"),
         lower_offset=_integer(item, "OffsetOfReferencedLowerLevelDirectoryEntity"), keys=keys,
         sop_class_uid=_text(item, "ReferencedSOPClassUIDInFile") or None,
-        sop_instance_uid=_text(item, "ReferencedSOPInstanceUIDInFile") or None,
+        references=[RecordKey(0x00041511, "ReferencedSOPInstanceUIDInFile", instance_uid)] if instance_uid else [],
     )
     components = _file_id(item)
     if components:

@@ -187,7 +187,7 @@ def render_directory(directory: DirectoryReport, *, full: bool = False) -> list[
 def _record_lines(record: DirectoryRecord, depth: int, full: bool) -> list[str]:
     where = f"@{record.offset}" if record.offset is not None else "@?"
     unused = "" if record.in_use else " (inactive record)"
-    line = f"{INDENT * depth}{where:<8} {record.record_type:<8} {record.keys}{unused}"
+    line = f"{INDENT * depth}{where:<8} {record.record_type:<8} {record.keys_text}{unused}"
     if record.file_id:
         line += f" -> {record.file_id} ({'present' if record.file_exists else 'MISSING' if record.file_exists is False else 'not looked for'})"
     if full:
