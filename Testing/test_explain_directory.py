@@ -332,3 +332,21 @@ def test_masked_dicomdir_hides_every_records_patient_values(capsys):
     assert main(["explain", "--json", "--mask-phi", str(path)]) == 0
     out = capsys.readouterr().out
     assert [secret for secret in secrets if secret in out] == []
+
+
+def test_referenced_file_holding_another_instance_is_flagged(tmp_path):
+    """Copy the first patient's files, then overwrite one with another instance: the record no longer fits."""
+    source = _dicomdir().parent
+    shutil.copy(source / "DICOMDIR", tmp_path / "DICOMDIR")
+    shutil.copytree(source / "77654033", tmp_path / "77654033")
+    shutil.copy(tmp_path / "77654033" / "CR1" / "6154", tmp_path / "77654033" / "CR2" / "6247")
+    explanation = explain(tmp_path / "DICOMDIR")
+    record = next(r for r in explanation.directory.records if r.file_id == "77654033/CR2/6247")
+    mismatches = [p.message for p in explanation.problems if p.code == "directory-file-mismatch"]
+    copied = pydicom.dcmread(tmp_path / "77654033" / "CR1" / "6154", stop_before_pixels=True)
+    assert mismatches == [
+        f"{record.label} references 77654033/CR2/6247, but the record's ReferencedSOPInstanceUIDInFile "
+        f"{record.sop_instance_uid} differs from the file's MediaStorageSOPInstanceUID "
+        f"{copied.file_meta.MediaStorageSOPInstanceUID} (PS3.3 F.5: the Referenced ... in File attributes are "
+        "those of the file)"]
+    assert explanation.directory.files_opened == 7

@@ -44,6 +44,9 @@ RECORD_KEYS = {
 }
 GENERIC_KEYS = ("ContentDate", "InstanceNumber", "ContentLabel", "DocumentTitle")
 
+#: Referenced files whose file meta is read and compared with their record, at most (a CD may hold thousands).
+MAX_FILES_OPENED = 500
+
 #: PS3.10 8.2: a File ID has at most 8 components of at most 8 characters from A-Z, 0-9 and "_".
 MAX_FILE_ID_COMPONENTS = 8
 MAX_COMPONENT_LENGTH = 8
@@ -81,6 +84,7 @@ class DirectoryRecord:
     file_path: str | None = None  # where the referenced file is (or would be)
     file_exists: bool | None = None
     sop_class_uid: str | None = None
+    transfer_syntax_uid: str | None = None
     references: list[RecordKey] = field(default_factory=list)  # Referenced SOP Instance UID in File
     children: list[DirectoryRecord] = field(default_factory=list)
 
@@ -104,6 +108,7 @@ class DirectoryRecord:
             "keys": {key.keyword: key.value for key in self.keys},
             "file_id": self.file_id, "file_path": self.file_path, "file_exists": self.file_exists,
             "sop_class_uid": self.sop_class_uid, "sop_instance_uid": self.sop_instance_uid,
+            "transfer_syntax_uid": self.transfer_syntax_uid,
             "children": [child.number for child in self.children],
         }
 
@@ -119,6 +124,7 @@ class DirectoryReport:
     records: list[DirectoryRecord] = field(default_factory=list)  # every record, in sequence order
     roots: list[DirectoryRecord] = field(default_factory=list)  # the root records, in the order the offsets link them
     offsets_checked: int = 0  # offsets that were compared with the items' positions
+    files_opened: int = 0  # referenced files whose file meta was compared with their record
     problems: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -137,7 +143,7 @@ class DirectoryReport:
             "file_set_id": self.file_set_id, "first_offset": self.first_offset, "last_offset": self.last_offset,
             "consistency_flag": self.consistency_flag, "record_count": len(self.records),
             "record_counts": self.counts(), "offsets_checked": self.offsets_checked,
-            "referenced_files": len(self.referenced_files),
+            "referenced_files": len(self.referenced_files), "files_opened": self.files_opened,
             "missing_files": sum(1 for record in self.referenced_files if record.file_exists is False),
             "roots": [record.number for record in self.roots],
             "records": [record.to_json_dict() for record in self.records],
@@ -197,6 +203,7 @@ def _record(number: int, item: Dataset, folder: str | None) -> DirectoryRecord:
         in_use=in_use != 0, next_offset=_integer(item, "OffsetOfTheNextDirectoryRecord"),
         lower_offset=_integer(item, "OffsetOfReferencedLowerLevelDirectoryEntity"), keys=keys,
         sop_class_uid=_text(item, "ReferencedSOPClassUIDInFile") or None,
+        transfer_syntax_uid=_text(item, "ReferencedTransferSyntaxUIDInFile") or None,
         references=[RecordKey(0x00041511, "ReferencedSOPInstanceUIDInFile", instance_uid)] if instance_uid else [],
     )
     components = _file_id(item)
@@ -282,6 +289,15 @@ def _check_level(report: DirectoryReport, record: DirectoryRecord, parent: Direc
 
 
 def _check_files(report: DirectoryReport) -> None:
+    present = [record for record in report.referenced_files if record.file_exists]
+    for record in present[:MAX_FILES_OPENED]:
+        reason = _file_disagrees(record)
+        if reason:
+            report.problems.append(_problem(
+                "error", "directory-file-mismatch",
+                f"{record.label} references {record.file_id}, but {reason} (PS3.3 F.5: the Referenced ... in File "
+                "attributes are those of the file)"))
+    report.files_opened = min(len(present), MAX_FILES_OPENED)
     missing = [record for record in report.referenced_files if record.file_exists is False]
     for record in missing[:20]:
         report.problems.append(_problem(
@@ -297,6 +313,24 @@ def _check_files(report: DirectoryReport) -> None:
             "warning", "directory-file-id",
             f"{len(nonconformant)} Referenced File ID(s) break PS3.10 8.2 (at most 8 components of at most 8 "
             f"characters A-Z, 0-9, _), e.g. {example.file_id!r} in {example.label}"))
+
+
+def _file_disagrees(record: DirectoryRecord) -> str | None:
+    """Why the referenced file is not the instance the record names (its file meta), or None."""
+    from pydicom.filereader import read_file_meta_info
+
+    try:
+        meta = read_file_meta_info(record.file_path)
+    except Exception as error:  # noqa: BLE001 - any reason a file-set member cannot be read is worth saying
+        return f"its file meta information cannot be read ({type(error).__name__})"
+    stated = (("ReferencedSOPClassUIDInFile", record.sop_class_uid, "MediaStorageSOPClassUID"),
+              ("ReferencedSOPInstanceUIDInFile", record.sop_instance_uid, "MediaStorageSOPInstanceUID"),
+              ("ReferencedTransferSyntaxUIDInFile", record.transfer_syntax_uid, "TransferSyntaxUID"))
+    for keyword, in_record, meta_keyword in stated:
+        in_file = str(meta.get(meta_keyword, "") or "").strip("\x00 ")
+        if in_record and in_file != in_record:
+            return f"the record's {keyword} {in_record} differs from the file's {meta_keyword} {in_file or '(none)'}"
+    return None
 
 
 def _conformant(file_id: str) -> bool:

@@ -176,7 +176,9 @@ def render_directory(directory: DirectoryReport, *, full: bool = False) -> list[
     lines = [f"DICOMDIR: file-set {directory.file_set_id or '(no File-set ID)'}, {len(directory.records)} "
              f"directory records ({counts})",
              f"{INDENT}{len(files)} referenced file{'s' if len(files) != 1 else ''}"
-             + (f", {missing} missing" if missing else (", all present" if files else "")),
+             + (f", {missing} missing" if missing else (", all present" if files else ""))
+             + (f"; the file meta of {directory.files_opened} compared with their records"
+                if directory.files_opened else ""),
              f"{INDENT}root records from byte {directory.first_offset} to {directory.last_offset}; "
              f"{directory.offsets_checked} offsets followed and checked against the items' positions"]
     for record in directory.roots:
