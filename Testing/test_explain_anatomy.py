@@ -252,3 +252,50 @@ def test_file_meta_uid_mismatch_agrees_with_dciodvfy():
     theirs = [line for line in run_dciodvfy(path).other_errors if "MediaStorage" in line]
     assert ours == ["MediaStorageSOPInstanceUID"]
     assert theirs == ["Error - MediaStorageSOPInstanceUID different from SOPInstanceUID"]
+
+
+def _reports_at_any_depth(explanation):
+    stack = [a for m in explanation.modules for a in m.attributes] + list(explanation.other_elements)
+    while stack:
+        report = stack.pop()
+        if report.status != "missing" and report.offset is not None:
+            yield report
+        for item in report.items:
+            stack.extend(item)
+
+
+@pytest.mark.parametrize("name", [
+    "test-SR.dcm", "rtplan.dcm", "rtstruct.dcm", "eCT_Supplemental.dcm",
+    "highdicom-test-files/seg_image_ct_binary.dcm", "highdicom-test-files/sm_image.dcm",
+    "liver-ct-seg-sr/seg/liver.dcm", "small-seg-24x38x3/label.seg",
+])
+def test_elements_inside_sequence_items_are_located_at_their_tags(name, request):
+    """Nested items too, also in sequences a condition read before the module that lists them."""
+    if "/" in name:
+        found = list(request.getfixturevalue("shared_data").rglob(name.split("/")[-1]))
+        if not found:
+            pytest.skip(f"{name} is not in ../shared/data")
+        path = found[0]
+    else:
+        path = pydicom_test_file(name)
+    data = path.read_bytes()
+    explanation = explain(path)
+    nested = 0
+    for report in _reports_at_any_depth(explanation):
+        assert _tag_at(data, report.offset) == report.tag, (report.keyword, report.offset)
+        nested += report.offset not in {e.offset for e in explanation.anatomy.elements}
+    assert nested > 10
+
+
+def test_odd_pixel_data_length_agrees_with_dciodvfy(shared_data):
+    """highdicom's dx_image.dcm stores 35659 bytes of OB pixel data: dciodvfy and we both say it is odd."""
+    from oracles.dciodvfy import run_dciodvfy
+
+    found = list(shared_data.rglob("dx_image.dcm"))
+    if not found:
+        pytest.skip("dx_image.dcm is not in ../shared/data")
+    path = found[0]
+    ours = [p for p in explain(path).problems if p.code == "odd-length"]
+    theirs = [line for line in run_dciodvfy(path).output.splitlines() if "not a multiple of 2" in line]
+    assert [(p.tag, p.keyword) for p in ours] == [("(7FE0,0010)", "PixelData")] and "(35659)" in ours[0].message
+    assert len(theirs) == 1 and "(0x7fe0,0x0010)" in theirs[0] and "0x8b4b" in theirs[0]  # 0x8b4b == 35659

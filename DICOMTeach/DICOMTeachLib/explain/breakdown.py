@@ -450,8 +450,11 @@ class _Explainer:
             except Exception as error:  # noqa: BLE001 - a value its VR cannot hold: shown and reported
                 value = f"<unreadable value: {error}>"
         is_sequence = vr == "SQ" and not deferred and isinstance(value, (list, PydicomSequence))
-        # Items of a sequence parsed from its value bytes count positions from the value's start.
-        child_base = base + tell if (is_sequence and isinstance(raw, RawDataElement) and tell is not None) else base
+        # Items of a sequence parsed from its value bytes count positions from the value's start: every
+        # defined-length sequence (raw now, or converted earlier, e.g. by a condition that read it); pydicom
+        # reads undefined-length ones in place, with the positions of the bytes it was reading.
+        from_value_bytes = isinstance(raw, RawDataElement) or not getattr(raw, "is_undefined_length", False)
+        child_base = base + tell if (is_sequence and from_value_bytes and tell is not None) else base
         if is_sequence:
             empty = len(value) == 0
         elif deferred:
