@@ -499,10 +499,13 @@ def layout_problems(explanation: Explanation, instance: ReadInstance) -> list[Pr
     if explanation.anatomy is not None:
         located += [(e.tag, e.keyword or e.name, e.offset, e.length) for e in explanation.anatomy.meta_elements]
     located += [(a.tag, a.keyword or a.name, a.offset, a.length) for a in _all_reports(explanation)]
+    little = instance.dataset.original_encoding[1] is not False
     for tag, label, offset, length in located:
         if offset is None or offset in seen or length is None or length % 2 == 0:
             continue
         seen.add(offset)
+        if not _tag_written_at(instance.path, offset, tag, little or tag.startswith("(0002,")):
+            continue  # a position we cannot confirm is no ground for a problem
         problems.append(Problem("error", "odd-length", tag, label or None, None,
                                 f"{tag} {label} at byte {offset} has an odd value length ({length}): every value "
                                 "length is even, values are padded to an even length (PS3.5 7.1.1)"))
@@ -523,6 +526,18 @@ def layout_problems(explanation: Explanation, instance: ReadInstance) -> list[Pr
             problems.append(Problem("error", "encapsulation", tag_text(0x7FE00010), pixel.keyword, None,
                                     f"encapsulated pixel data: {message} (PS3.5 A.4)"))
     return problems
+
+
+def _tag_written_at(path: str, offset: int, tag: str, little: bool) -> bool:
+    """The file holds ``tag`` ("(gggg,eeee)") at ``offset``."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(4)
+    except (OSError, ValueError):
+        return False
+    order = "little" if little else "big"
+    return len(data) == 4 and tag_text(int.from_bytes(data[0:2], order) << 16 | int.from_bytes(data[2:4], order)) == tag
 
 
 def _uid(ds, keyword: str) -> str:
