@@ -131,8 +131,9 @@ def _module_summary(module: ModuleReport) -> list[str]:
             undecided += 1
         else:
             state = "MISSING" if attribute.status == "missing" else "EMPTY"
+            condition = getattr(attribute, "condition", "") if attribute.type in ("1C", "2C") else ""
             listed.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
-                          f"(type {attribute.type})")
+                          f"(type {attribute.type}{', required: ' + condition if condition else ''})")
     if module.status != "absent":
         present = sum(1 for a in module.attributes if a.status == "present")
         empty = sum(1 for a in module.attributes if a.status == "empty")
