@@ -70,15 +70,31 @@ def test_private_elements_are_listed_once():
     assert f"Private elements ({private}, in 9 blocks)" in text
 
 
-def test_many_problems_of_one_code_are_counted_after_a_few():
-    explanation = explain(pydicom_test_file("emri_small.dcm"))
-    not_in_iod = [p for p in explanation.problems if p.code == "not-in-iod"]
-    assert len(not_in_iod) > MAX_PROBLEMS_PER_CODE
+def test_many_problems_of_one_code_are_counted_after_a_few(tmp_path):
+    """A DICOMDIR copied without its files: one missing-file problem per file, five of them shown."""
+    import shutil
+
+    from DICOMTeachLib.testdata import pydicom_test_directory
+
+    shutil.copy(pydicom_test_directory() / "dicomdirtests" / "DICOMDIR", tmp_path / "DICOMDIR")
+    explanation = explain(tmp_path / "DICOMDIR")
+    missing = [p for p in explanation.problems if p.code == "directory-file-missing"]
+    assert len(missing) > MAX_PROBLEMS_PER_CODE
     text = render_text(explanation)
-    assert sum(1 for line in text.splitlines() if " not-in-iod " in line) == MAX_PROBLEMS_PER_CODE + 1
-    assert f"… and {len(not_in_iod) - MAX_PROBLEMS_PER_CODE} more" in text
+    assert sum(1 for line in text.splitlines() if " directory-file-missing " in line) == MAX_PROBLEMS_PER_CODE + 1
+    assert f"… and {len(missing) - MAX_PROBLEMS_PER_CODE} more" in text
     full = render_text(explanation, full=True)
-    assert all(problem.message in full for problem in not_in_iod)
+    assert all(problem.message in full for problem in missing)
+
+
+def test_standard_elements_outside_the_iod_are_listed_once():
+    explanation = explain(pydicom_test_file("emri_small.dcm"))
+    outside = [p for p in explanation.problems if p.code == "not-in-iod"]
+    assert len(outside) == 44
+    text = render_text(explanation)
+    assert "not-in-iod" not in text
+    assert "Standard elements this IOD does not define (44, 44 warnings): CodeValue," in text
+    assert f"(and {len(outside)} about elements outside the IOD's modules: see the end)" in text
 
 
 def test_conditional_module_verdicts_are_shown_with_their_condition():
@@ -94,7 +110,7 @@ def test_conditional_module_verdicts_are_shown_with_their_condition():
 def test_text_carries_the_legends(full):
     text = render_text(explain(pydicom_test_file("CT_small.dcm")), full=full)
     legend = text.split("\nLegend\n", 1)[1]
-    for letter in ("M", "C", "U", "1", "1C", "2", "2C", "3", "D", "Z", "X", "K", "U", "Z/D", "X/Z/D", "X/Z/U*"):
+    for letter in ("M", "C", "U", "1", "1C", "2", "2C", "3", "D", "Z", "X", "K", "U", "Z/D, X/Z, X/D, X/Z/D, X/Z/U*"):
         assert re.search(rf"^    {re.escape(letter)} +\S", legend, re.M), letter
 
 

@@ -24,15 +24,22 @@ TYPE_LEGEND = (
 )
 
 
-def phi_legend() -> tuple[tuple[str, str], ...]:
+#: The alternatives ("X/Z/D") in one line: the rule they all follow.
+ALTERNATIVES_IN_SHORT = ("the first action, unless the attribute's type in the IOD needs the next: Z where type 2, "
+                         "D where type 1 (X/Z/U*: a type 1 sequence is kept and its UIDs replaced)")
+
+
+def phi_legend(compact: bool = False) -> tuple[tuple[str, str], ...]:
     """PS3.15 Basic Application Level Confidentiality Profile action codes (Table E.1-1)."""
+    if compact:
+        return (*ACTION_MEANINGS.items(), (", ".join(ALTERNATIVE_MEANINGS), ALTERNATIVES_IN_SHORT))
     return tuple(ACTION_MEANINGS.items()) + tuple(ALTERNATIVE_MEANINGS.items())
 
 
-def legend_sections() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """(title, ((letter, meaning), ...)) for each legend."""
+def legend_sections(compact: bool = False) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """(title, ((letter, meaning), ...)) for each legend; ``compact``: the alternatives on one line."""
     return (
         ("Module usage (PS3.3 A.1.3)", USAGE_LEGEND),
         ("Attribute type (PS3.5 7.4)", TYPE_LEGEND),
-        ("PHI: PS3.15 Basic Profile action (Table E.1-1)", phi_legend()),
+        ("PHI: PS3.15 Basic Profile action (Table E.1-1)", phi_legend(compact)),
     )

@@ -19,8 +19,8 @@ from .model import AttributeReport, Explanation, ModuleReport, Problem
 INDENT = "  "
 USAGE_NAMES = {"M": "mandatory", "C": "conditional", "U": "user option"}
 VERDICTS = {True: "holds for this file", False: "does not hold for this file", None: "cannot be decided from the file"}
-#: Problems the default view shows elsewhere (private elements: once, in their own section).
-SHOWN_ELSEWHERE = frozenset({"private-element"})
+#: Problems the default view shows elsewhere: once, with the elements outside the IOD's modules.
+SHOWN_ELSEWHERE = frozenset({"private-element", "not-in-iod"})
 #: Problems of one code listed in the default view, at most (the rest are counted; --full lists all).
 MAX_PROBLEMS_PER_CODE = 5
 #: Standard elements outside the IOD named in the default view, at most (the rest are counted).
@@ -47,11 +47,13 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
         lines += ["", *_problems(explanation.problems), "", *render_legend()]
     else:
         shown = [p for p in explanation.problems if p.code not in SHOWN_ELSEWHERE]
+        elsewhere = len(explanation.problems) - len(shown)
         if shown or not explanation.problems:
             lines += ["", *_problems(shown, per_code=MAX_PROBLEMS_PER_CODE)]
         else:
-            lines += ["", f"No problems found ({len(explanation.problems)} notes: the private element blocks "
-                          "listed below)."]
+            lines += ["", "No problems found in the modules."]
+        if elsewhere:
+            lines.append(f"{INDENT}(and {elsewhere} about elements outside the IOD's modules: see the end)")
         if explanation.directory is not None:
             lines += ["", *render_directory(explanation.directory, full=False)]
         lines += ["", *_module_summaries(explanation)]
@@ -64,9 +66,9 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
 def render_legend() -> list[str]:
     """What the letters mean: module usage, attribute types, PS3.15 actions."""
     lines = ["Legend"]
-    for title, entries in legend_sections():
+    for title, entries in legend_sections(compact=True):
         lines.append(f"{INDENT}{title}")
-        lines += [f"{INDENT * 2}{letter:<7}{meaning}" for letter, meaning in entries]
+        lines += [f"{INDENT * 2}{letter:<6} {meaning}" for letter, meaning in entries]
     return lines
 
 
@@ -156,9 +158,11 @@ def _other_elements_summary(explanation: Explanation) -> list[str]:
     lines = [""]
     if standard:
         title = "Standard elements this IOD does not define" if explanation.iod else "Elements of the file"
+        warned = sum(1 for p in explanation.problems if p.code == "not-in-iod")
+        count = f"{len(standard)}, {warned} warning{'s' if warned != 1 else ''}" if warned else f"{len(standard)}"
         names = ", ".join(a.keyword or a.tag for a in standard[:MAX_NAMED_OTHERS])
         more = f" and {len(standard) - MAX_NAMED_OTHERS} more" if len(standard) > MAX_NAMED_OTHERS else ""
-        lines.append(f"{title} ({len(standard)}): {names}{more}")
+        lines.append(f"{title} ({count}): {names}{more}")
     if private:
         blocks = [p for p in explanation.problems if p.code == "private-element"]
         lines.append(f"Private elements ({len(private)}, in {len(blocks)} block{'s' if len(blocks) != 1 else ''})")
