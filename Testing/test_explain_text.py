@@ -15,7 +15,7 @@ from DICOMTeachLib.testdata import pydicom_test_file
 #: Two screens of 50 lines, legend included.
 TWO_SCREENS = 100
 FILES = ("CT_small.dcm", "MR_small.dcm", "test-SR.dcm", "emri_small.dcm", "rtplan.dcm", "JPEG2000.dcm",
-         "waveform_ecg.dcm", "DICOMDIR")
+         "waveform_ecg.dcm", "DICOMDIR", "eCT_Supplemental.dcm")
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -95,6 +95,23 @@ def test_standard_elements_outside_the_iod_are_listed_once():
     assert "not-in-iod" not in text
     assert "Standard elements this IOD does not define (44, 44 warnings): CodeValue," in text
     assert f"(and {len(outside)} about elements outside the IOD's modules: see the end)" in text
+
+
+def test_absent_modules_are_grouped_by_why_they_may_be_absent():
+    explanation = explain(pydicom_test_file("eCT_Supplemental.dcm"))
+    text = render_text(explanation)
+    groups = {"not in the file, condition not decidable from the file [C]: ": [], "not in the file, not required: ": []}
+    for line in text.splitlines():
+        for start, names in groups.items():
+            if line.strip().startswith(start):
+                names += line.strip()[len(start):].split(", ")
+    undecided = [m for m in explanation.modules if m.status == "absent" and m.usage == "C" and m.condition_result is None]
+    not_needed = [m for m in explanation.modules if m.status == "absent" and
+                  (m.usage == "U" or (m.usage == "C" and m.condition_result is False))]
+    assert undecided and not_needed
+    assert len(groups["not in the file, condition not decidable from the file [C]: "]) == len(undecided)
+    assert len(groups["not in the file, not required: "]) == len(not_needed)
+    assert all(m.required for m in explanation.modules if m.status == "absent" and f"] {m.name}: absent" in text)
 
 
 def test_conditional_module_verdicts_are_shown_with_their_condition():

@@ -93,27 +93,43 @@ def _module_summaries(explanation: Explanation) -> list[str]:
              f"{statuses['absent']} absent)"]
     current_ie = None
     skipped: list[ModuleReport] = []
+    undecided: list[ModuleReport] = []
     for module in explanation.modules:
         if module.ie != current_ie:
-            lines += _not_in_file(skipped)
-            skipped = []
+            lines += _not_in_file(skipped, undecided)
+            skipped, undecided = [], []
             current_ie = module.ie
             lines.append(f"{module.ie} IE" if module.ie != "Functional Groups" else "Functional group macros")
         if module.status == "absent" and (module.usage == "U" or (module.usage == "C" and
                                                                    module.condition_result is False)):
             skipped.append(module)
             continue
+        if module.status == "absent" and module.usage == "C" and module.condition_result is None:
+            undecided.append(module)
+            continue
         lines += _module_summary(module)
-    lines += _not_in_file(skipped)
+    lines += _not_in_file(skipped, undecided)
     return lines
 
 
-def _not_in_file(modules: list[ModuleReport]) -> list[str]:
-    """Absent modules the file does not need, on one line."""
-    if not modules:
-        return []
-    names = ", ".join(f"{module.name} [{module.usage}]" for module in modules)
-    return [f"{INDENT}not in the file, not required: {names}"]
+def _not_in_file(skipped: list[ModuleReport], undecided: list[ModuleReport]) -> list[str]:
+    """Absent modules the file does not need, and those whose condition the file cannot decide, one line each."""
+    lines = []
+    if undecided:
+        names = ", ".join(_bare_name(module) for module in undecided)
+        lines.append(f"{INDENT}not in the file, condition not decidable from the file [C]: {names}")
+    if skipped:
+        names = ", ".join(f"{_bare_name(module)} [{module.usage}]" for module in skipped)
+        lines.append(f"{INDENT}not in the file, not required: {names}")
+    return lines
+
+
+def _bare_name(module: ModuleReport) -> str:
+    """A functional group macro's name without where it was looked for (the line says it is not there)."""
+    for suffix in (" (not in the file)", " (not needed here)"):
+        if module.name.endswith(suffix):
+            return module.name[: -len(suffix)]
+    return module.name
 
 
 def _module_summary(module: ModuleReport) -> list[str]:
