@@ -146,3 +146,17 @@ def test_full_flag_of_the_command(capsys):
     full = capsys.readouterr().out
     assert "File anatomy" not in default and "File anatomy" in full
     assert "explain --full" in default
+
+
+def test_html_page_shows_directory_records_and_pixel_data_items():
+    from DICOMTeachLib.explain.html_sections import directory_html, pixel_items_html
+
+    directory = explain(pydicom_test_file("DICOMDIR"))
+    encapsulated = explain(pydicom_test_file("SC_rgb_rle_2frame.dcm"))
+    page = render_html([directory, encapsulated])
+    records = directory_html(directory.directory)
+    items = pixel_items_html(encapsulated.anatomy.pixel)
+    assert records in page and items in page
+    assert "@3126    PATIENT" in records and "[next @0, lower @3236]" in records
+    assert "<tr><td>1328</td><td>offset table: 0 672</td><td>8</td><td></td></tr>" in items
+    assert "<tr><td>2016</td><td>fragment</td><td>664</td><td>2</td></tr>" in items

@@ -25,6 +25,8 @@ PREAMBLE_LENGTH = 128
 PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # Pixel Data, Float / Double Float Pixel Data
 #: Encapsulated pixel data with more items than this is summarised without counting further.
 MAX_FRAGMENTS = 100_000
+#: Encapsulated pixel data items the views list one by one, at most (the rest are counted).
+MAX_PIXEL_ITEMS = 200
 
 #: What each file meta element is for (PS3.10 7.1), in the course's words.
 FILE_META_MEANINGS = {

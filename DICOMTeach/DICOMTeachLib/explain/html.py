@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from .anatomy import FileAnatomy
+from .html_sections import directory_html, legend_html, pixel_items_html
 from .model import AttributeReport, Explanation, ModuleReport, Problem
 
 CSS = """
@@ -34,7 +35,7 @@ def render_html(explanations: list[Explanation], *, problems_only: bool = False,
              f"<title>{escape(title)}</title><style>{CSS}</style></head><body>", f"<h1>{escape(title)}</h1>"]
     for explanation in explanations:
         parts.append(_explanation(explanation, problems_only))
-    parts.append(_legend())
+    parts.append(legend_html())
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -55,7 +56,7 @@ def _explanation(explanation: Explanation, problems_only: bool) -> str:
     if problems_only:
         return "\n".join(out)
     if explanation.directory is not None:
-        out.append(_directory(explanation.directory))
+        out.append(directory_html(explanation.directory))
     if explanation.anatomy is not None:
         out.append(_anatomy(explanation.anatomy))
     out.append("<h3>Modules</h3>")
@@ -71,28 +72,6 @@ def _explanation(explanation: Explanation, problems_only: bool) -> str:
         out.append(_attribute_table(explanation.other_elements, explanation, None))
         out.append("</details>")
     return "\n".join(out)
-
-
-def _legend() -> str:
-    """What M/C/U, the attribute types and the PS3.15 action letters mean."""
-    from .legend import legend_sections
-
-    out = ["<details class=legend><summary><b>Legend</b>: module usage, attribute types, PHI actions</summary>"]
-    for title, entries in legend_sections():
-        rows = "".join(f"<tr><td class=mono>{escape(letter)}</td><td>{escape(meaning)}</td></tr>"
-                       for letter, meaning in entries)
-        out.append(f"<table><tr><th colspan=2>{escape(title)}</th></tr>{rows}</table>")
-    out.append("</details>")
-    return "\n".join(out)
-
-
-def _directory(directory) -> str:
-    """A DICOMDIR's record tree, every record with its offsets, drawn as the text view draws it."""
-    from .text import render_directory
-
-    lines = render_directory(directory, full=True)
-    return ("<details open><summary><b>DICOMDIR records</b></summary><pre class=mono>"
-            + escape("\n".join(lines)) + "</pre></details>")
 
 
 def _problems(problems: list[Problem]) -> str:
@@ -146,27 +125,10 @@ def _anatomy(anatomy: FileAnatomy) -> str:
         else:
             text += f"; native: {pixel.length} bytes"
         out.append(f"<p><b>Pixel data</b> ({escape(pixel.vr)}) at byte {pixel.offset}: {text}</p>")
-        if pixel.items:
-            out.append(_pixel_items(pixel))
+        out.append(pixel_items_html(pixel))
     out += [f"<p class=muted>Note: {escape(note)}</p>" for note in anatomy.notes]
     out.append("</details>")
     return "\n".join(out)
-
-
-def _pixel_items(pixel) -> str:
-    """Encapsulated pixel data, item by item: offset table, fragments with their frame, delimiter."""
-    from .text import MAX_PIXEL_ITEMS
-
-    rows = [f"<details><summary>{len(pixel.items)} items: {escape(pixel.frame_mapping)}</summary><table>"
-            "<tr><th>offset</th><th>item</th><th>length</th><th>frame</th></tr>"]
-    for item in pixel.items[:MAX_PIXEL_ITEMS]:
-        what = item.kind
-        if item.kind == "offset table" and pixel.offset_table:
-            what += ": " + " ".join(str(entry) for entry in pixel.offset_table[:16])
-        frame = "" if item.frame is None else item.frame
-        rows.append(f"<tr><td>{item.offset}</td><td>{escape(what)}</td><td>{item.length}</td><td>{frame}</td></tr>")
-    rows.append("</table></details>")
-    return "".join(rows)
 
 
 def _module(module: ModuleReport, explanation: Explanation) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .anatomy import ElementAnatomy, FileAnatomy, PixelSummary
+from .anatomy import MAX_PIXEL_ITEMS, ElementAnatomy, FileAnatomy, PixelSummary
 from .directory import DirectoryRecord, DirectoryReport
 from .legend import legend_sections
 from .model import AttributeReport, Explanation, ModuleReport, Problem
@@ -301,10 +301,6 @@ def render_anatomy(anatomy: FileAnatomy) -> list[str]:
                             if pixel.native_bytes is not None else ""))
     lines += [f"{INDENT}Note: {note}" for note in anatomy.notes]
     return lines
-
-
-#: Encapsulated pixel data items listed one by one, at most (the rest are counted).
-MAX_PIXEL_ITEMS = 200
 
 
 def _pixel_items(pixel: PixelSummary) -> list[str]:
