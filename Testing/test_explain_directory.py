@@ -350,3 +350,30 @@ def test_referenced_file_holding_another_instance_is_flagged(tmp_path):
         f"{copied.file_meta.MediaStorageSOPInstanceUID} (PS3.3 F.5: the Referenced ... in File attributes are "
         "those of the file)"]
     assert explanation.directory.files_opened == 7
+
+
+def test_default_text_of_a_large_file_set_stays_short(tmp_path):
+    """Sixty series (copies of CT_small.dcm, each its own series): the default tree is cut, --full has all."""
+    from pydicom.uid import generate_uid
+
+    from DICOMTeachLib.explain.text import MAX_DIRECTORY_LINES
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    file_set = FileSet()
+    for number in range(60):
+        ds = pydicom.dcmread(pydicom_test_file("CT_small.dcm"))
+        ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.SeriesNumber = number + 1
+        file_set.add(ds)
+    file_set.write(tmp_path / "cd")
+    explanation = explain(tmp_path / "cd" / "DICOMDIR")
+    assert explanation.directory.counts() == {"PATIENT": 1, "STUDY": 1, "SERIES": 60, "IMAGE": 60}
+    text = render_text(explanation)
+    tree = text.split("checked against the items' positions\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(tree) == MAX_DIRECTORY_LINES + 1
+    assert tree[-1].strip() == f"… {1 + 1 + 60 * 2 - MAX_DIRECTORY_LINES} more lines of the tree " \
+        "(explain --full lists every record)"
+    full = render_text(explanation, full=True)
+    assert full.count(" IMAGE    ") == 60 and full.count(" SERIES   ") == 60
+    assert not [p for p in explanation.problems if p.code.startswith("directory")]

@@ -23,6 +23,8 @@ VERDICTS = {True: "holds for this file", False: "does not hold for this file", N
 SHOWN_ELSEWHERE = frozenset({"private-element", "not-in-iod"})
 #: Problems of one code listed in the default view, at most (the rest are counted; --full lists all).
 MAX_PROBLEMS_PER_CODE = 5
+#: Lines of a DICOMDIR's tree in the default view, at most.
+MAX_DIRECTORY_LINES = 40
 #: Standard elements outside the IOD named in the default view, at most (the rest are counted).
 MAX_NAMED_OTHERS = 12
 
@@ -202,9 +204,12 @@ def render_directory(directory: DirectoryReport, *, full: bool = False) -> list[
                 if directory.files_opened else ""),
              f"{INDENT}root records from byte {directory.first_offset} to {directory.last_offset}; "
              f"{directory.offsets_checked} offsets followed and checked against the items' positions"]
-    for record in directory.roots:
-        lines += _record_lines(record, 1, full)
-    return lines
+    tree = [line for record in directory.roots for line in _record_lines(record, 1, full)]
+    if not full and len(tree) > MAX_DIRECTORY_LINES:
+        hidden = len(tree) - MAX_DIRECTORY_LINES
+        tree = tree[:MAX_DIRECTORY_LINES] + [f"{INDENT}… {hidden} more lines of the tree (explain --full lists "
+                                             "every record)"]
+    return lines + tree
 
 
 def _record_lines(record: DirectoryRecord, depth: int, full: bool) -> list[str]:
