@@ -299,3 +299,34 @@ def test_odd_pixel_data_length_agrees_with_dciodvfy(shared_data):
     theirs = [line for line in run_dciodvfy(path).output.splitlines() if "not a multiple of 2" in line]
     assert [(p.tag, p.keyword) for p in ours] == [("(7FE0,0010)", "PixelData")] and "(35659)" in ours[0].message
     assert len(theirs) == 1 and "(0x7fe0,0x0010)" in theirs[0] and "0x8b4b" in theirs[0]  # 0x8b4b == 35659
+
+
+def test_damaged_encapsulated_pixel_data_is_explained_with_problems(tmp_path):
+    """Cut short or with bytes flipped among the items: explained (the text too), the damage named."""
+    import random
+
+    from DICOMTeachLib.errors import DICOMTeachError
+    from DICOMTeachLib.explain import render_text
+
+    source = pydicom_test_file("SC_rgb_rle_2frame.dcm")
+    data = source.read_bytes()
+    start = explain(source).anatomy.pixel.offset
+    rng = random.Random(6)
+    seen = set()
+    for number in range(60):
+        damaged = bytearray(data)
+        if number % 4 == 0:
+            damaged = damaged[:rng.randrange(start, len(damaged))]
+        else:
+            for _ in range(rng.randrange(1, 4)):
+                damaged[rng.randrange(start, start + 60)] = rng.randrange(256)
+        path = tmp_path / "damaged.dcm"
+        path.write_bytes(bytes(damaged))
+        try:
+            explanation = explain(path)
+        except DICOMTeachError as error:
+            assert error.path == str(path)
+            continue
+        render_text(explanation, full=True)
+        seen |= explanation.problem_codes()
+    assert {"encapsulation", "truncated"} <= seen
