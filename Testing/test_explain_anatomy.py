@@ -330,3 +330,38 @@ def test_damaged_encapsulated_pixel_data_is_explained_with_problems(tmp_path):
         render_text(explanation, full=True)
         seen |= explanation.problem_codes()
     assert {"encapsulation", "truncated"} <= seen
+
+
+#: Files where dciodvfy finds an odd length or a file meta UID differing from the data set, and clean ones.
+LAYOUT_AGREEMENT_FILES = (
+    "pydicom/rtplan.dcm", "pydicom/rtplan_truncated.dcm", "pydicom/CT_small.dcm", "pydicom/MR_small.dcm",
+    "pydicom/JPEG2000.dcm", "pydicom/SC_rgb_small_odd.dcm", "pydicom/test-SR.dcm", "pydicom/emri_small.dcm",
+    "shared/dx_image.dcm", "shared/sm_image_numbers.dcm", "shared/sm_image_grayscale.dcm",
+    "shared/sm_image_grayscale_reversed.dcm", "shared/sm_image_dots.dcm", "shared/seg_image_ct_binary.dcm",
+    "shared/seg_image_sm_dots.dcm", "shared/liver.dcm", "shared/label.seg",
+)
+
+
+def test_odd_lengths_and_file_meta_uids_agree_with_dciodvfy_both_ways(shared_data):
+    import re
+
+    from oracles.dciodvfy import run_dciodvfy
+
+    counts = {"odd-length": 0, "meta-uid-mismatch": 0}
+    for name in LAYOUT_AGREEMENT_FILES:
+        where, file_name = name.split("/")
+        path = pydicom_test_file(file_name) if where == "pydicom" else next(shared_data.rglob(file_name))
+        explanation = explain(path)
+        result = run_dciodvfy(path)
+        assert not result.crashed, name
+        theirs_odd = {f"({m[1].upper()},{m[2].upper()})" for line in result.output.splitlines()
+                      if "not a multiple of 2" in line
+                      and (m := re.match(r"\(0x([0-9a-f]{4}),0x([0-9a-f]{4})\)", line.strip()))}
+        ours_odd = {p.tag for p in explanation.problems if p.code == "odd-length"}
+        theirs_meta = {f"MediaStorageSOP{kind}UID" for line in result.other_errors
+                       for kind in ("Class", "Instance") if f"MediaStorageSOP{kind}UID different from" in line}
+        ours_meta = {p.keyword for p in explanation.problems if p.code == "meta-uid-mismatch"}
+        assert (ours_odd, ours_meta) == (theirs_odd, theirs_meta), name
+        counts["odd-length"] += len(ours_odd)
+        counts["meta-uid-mismatch"] += len(ours_meta)
+    assert counts == {"odd-length": 1, "meta-uid-mismatch": 6}
