@@ -273,11 +273,11 @@ class DICOMTeachLogic(ScriptedLoadableModuleLogic):
 
         return explain(path)
 
-    def explainFileAsText(self, path, maskPHI=False):
-        """A plain-text report on one DICOM file (what `dicomteach explain PATH` prints)."""
+    def explainFileAsText(self, path, maskPHI=False, full=False):
+        """A plain-text report on one DICOM file (what `dicomteach explain [--full] PATH` prints)."""
         from DICOMTeachLib.report import explain_as_text
 
-        return explain_as_text(path, mask_phi=maskPHI)
+        return explain_as_text(path, mask_phi=maskPHI, full=full)
 
     def explainFileAsHtml(self, path, maskPHI=False):
         """The self-contained HTML page `dicomteach explain PATH --html` writes."""

@@ -95,11 +95,12 @@ def test_files_with_problems_still_exit_0(tmp_path, capsys):
     assert any(p["code"] == "type1-missing" and p["keyword"] == "StudyInstanceUID" for p in obj["problems"])
 
 
-def test_text_output_shows_modules_problems_and_anatomy(capsys):
-    assert main(["explain", str(pydicom_test_file("CT_small.dcm"))]) == 0
+def test_full_text_output_shows_modules_problems_and_anatomy(capsys):
+    assert main(["explain", "--full", str(pydicom_test_file("CT_small.dcm"))]) == 0
     out = capsys.readouterr().out
     for expected in ("CT Image (ct-image)", "Patient IE", "[M] Patient (patient): present", "File anatomy",
-                     "\"DICM\" prefix", "Explicit VR", "Pixel data (PixelData): 128 x 128 pixels", "Problems"):
+                     "\"DICM\" prefix", "Explicit VR", "Pixel data (PixelData): 128 x 128 pixels", "Problems",
+                     "Legend"):
         assert expected in out, expected
 
 
@@ -136,9 +137,13 @@ def test_panel_text_call_matches_the_command(capsys):
     text = explain_as_text(path)
     assert main(["explain", path]) == 0
     assert capsys.readouterr().out.strip() == text.strip()
+    full = explain_as_text(path, full=True)
+    assert main(["explain", "--full", path]) == 0
+    assert capsys.readouterr().out.strip() == full.strip()
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     if pytest.importorskip("DICOMTeachLib.phi.mask"):
-        assert str(ds.PatientID) in text and str(ds.PatientID) not in explain_as_text(path, mask_phi=True)
+        assert str(ds.PatientID) in full
+        assert str(ds.PatientID) not in explain_as_text(path, mask_phi=True, full=True)
 
 
 def test_lidc_series_explained_from_the_command(lidc_ct_files, capsys):
@@ -177,7 +182,8 @@ def test_html_tags_are_balanced(tmp_path):
 
     out = tmp_path / "page.html"
     assert main(["explain", "--html", str(out), str(pydicom_test_file("reportsi.dcm")),
-                 str(pydicom_test_file("emri_small.dcm"))]) == 0
+                 str(pydicom_test_file("emri_small.dcm")), str(pydicom_test_file("SC_rgb_rle_2frame.dcm")),
+                 str(pydicom_test_file("DICOMDIR"))]) == 0
     parser = Balance()
     parser.feed(out.read_text(encoding="utf-8"))
     assert parser.stack == []

@@ -14,13 +14,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "explain", help="explain DICOM files against their IOD: modules, attributes, problems, file anatomy",
         description="Explain each file: SOP class, IOD, information entities, modules (usage, condition, status), "
-        "attributes (type, VR, value, offset), problems, and the file's anatomy. Exit 0 when every file was "
+        "problems, and with --full every attribute (type, VR, VM, value, offset) and the file's anatomy. Exit 0 when every file was "
         "explained (with or without problems), 2 when a file could not be read.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="DICOM file(s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     parser.add_argument("--html", metavar="OUT", help="write one self-contained HTML page for all files")
     parser.add_argument("--mask-phi", action="store_true", help="hide PHI values (for projection in a classroom)")
+    parser.add_argument("--full", action="store_true",
+                        help="print everything: every attribute with value, offset and length, the file's anatomy "
+                        "byte by byte, every directory record (default: summary, problems, modules, legend)")
     parser.add_argument("--problems-only", action="store_true",
                         help="show only the problems (with --json: modules and other_elements are left empty)")
     parser.set_defaults(func=run)
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                 data["modules"], data["other_elements"] = [], []
             print(json.dumps(data))
         elif not args.html:
-            print(render_text(explanation, problems_only=args.problems_only))
+            print(render_text(explanation, problems_only=args.problems_only, full=args.full))
     if args.html:
         from ..explain.html import render_html
 

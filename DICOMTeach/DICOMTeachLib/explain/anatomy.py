@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.datadict import get_entry
 from pydicom.dataelem import RawDataElement
+from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from ..tag_format import tag_text
@@ -18,12 +19,14 @@ from .reader import UNDEFINED_LENGTH, ReadInstance, element_header_length, lengt
 from .values import raw_value_text, value_text
 
 if TYPE_CHECKING:
-    from .model import Explanation
+    from .model import Explanation, Problem
 
 PREAMBLE_LENGTH = 128
 PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # Pixel Data, Float / Double Float Pixel Data
 #: Encapsulated pixel data with more items than this is summarised without counting further.
 MAX_FRAGMENTS = 100_000
+#: Encapsulated pixel data items the views list one by one, at most (the rest are counted).
+MAX_PIXEL_ITEMS = 200
 
 #: What each file meta element is for (PS3.10 7.1), in the course's words.
 FILE_META_MEANINGS = {
@@ -65,6 +68,17 @@ class ElementAnatomy:
     length: int | None  # value length; None for undefined length
     value: str
     meaning: str = ""
+    vm: int | None = None  # values in the file (VM as written); None when the value was not read
+
+
+@dataclass
+class PixelItem:
+    """One item of encapsulated pixel data (PS3.5 A.4): the Basic Offset Table, a fragment, or the delimiter."""
+
+    kind: str  # "offset table", "fragment", "sequence delimiter"
+    offset: int  # of the item tag in the file
+    length: int  # value length (0 for the delimiter)
+    frame: int | None = None  # fragments: the frame they belong to (1-based), None when it cannot be told
 
 
 @dataclass
@@ -95,6 +109,12 @@ class PixelSummary:
     fragments: int | None = None  # encapsulated: data fragments after the offset table
     offset_table_entries: int | None = None  # encapsulated: Basic Offset Table entries (0 = empty table)
     fragment_bytes: int | None = None
+    vr: str = ""  # as written, or as PS3.5 A.1 gives it for implicit VR (OW)
+    items: list[PixelItem] = field(default_factory=list)  # encapsulated: every item, in file order
+    offset_table: list[int] = field(default_factory=list)  # Basic Offset Table entries (bytes after the table)
+    frame_mapping: str = ""  # how fragments map to frames, in words
+    problems: list[str] = field(default_factory=list)  # offset table entries that point nowhere, ...
+    fragment_starts: list[bytes] = field(default_factory=list, repr=False)  # first bytes of each fragment
 
 
 @dataclass
@@ -251,6 +271,10 @@ def _anatomy_element(ds, tag, base: int, offsets_known: bool, report=None, path:
     except KeyError:
         dict_vr, name, keyword = "UN", ("Private tag" if (tag >> 16) & 1 else "Unknown element"), ""
     vr = file_vr or (raw.VR if not isinstance(raw, RawDataElement) else None) or dict_vr
+    if implicit and file_vr is None:
+        vr = implicit_vr(int(tag), vr)
+    raw_bytes = raw.value if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) else None
+    converted_value = None if isinstance(raw, RawDataElement) else raw.value
     if report is not None:
         value = report.value or ""
         name = report.name or name
@@ -262,10 +286,46 @@ def _anatomy_element(ds, tag, base: int, offsets_known: bool, report=None, path:
     else:
         try:
             converted = ds[tag]
+            converted_value = converted.value
             value = value_text(converted.value, converted.VR)
         except Exception:  # noqa: BLE001 - a damaged value is shown as such
             value = "<unreadable>"
-    return ElementAnatomy(tag_text(tag), keyword, name, vr, offset, header, length, value)
+    vm = value_multiplicity(vr, length, raw_bytes, converted_value,
+                            read=not (isinstance(raw, RawDataElement) and raw.value is None))
+    return ElementAnatomy(tag_text(tag), keyword, name, vr, offset, header, length, value, vm=vm)
+
+
+#: PS3.5 A.1: with implicit VR little endian, Pixel Data and Overlay Data are OW.
+def implicit_vr(tag: int, dictionary_vr: str) -> str:
+    """The VR an implicit VR file gives an element whose dictionary VR is ambiguous ("OB or OW")."""
+    if " or " in dictionary_vr and (tag == 0x7FE00010 or (tag & 0xFF00FFFF) == 0x60003000):
+        return "OW"
+    return dictionary_vr
+
+
+#: Bytes per value of the binary VRs: their VM is the length divided by this.
+BINARY_VALUE_SIZES = {"US": 2, "SS": 2, "US or SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "AT": 4, "SV": 8, "UV": 8}
+#: VRs whose value is always one value (PS3.5 6.4: "VM is always 1").
+SINGLE_VALUE_VRS = frozenset({"LT", "ST", "UT", "UR", "OB", "OD", "OF", "OL", "OV", "OW", "UN", "SQ", "OB or OW"})
+
+
+def value_multiplicity(vr: str, length: int | None, raw_bytes: bytes | None, value: object,
+                       read: bool = True) -> int | None:
+    """How many values the element holds (its VM as written): backslashes, or length / value size."""
+    if length == 0:
+        return 0
+    size = BINARY_VALUE_SIZES.get(vr)
+    if size is not None:
+        return length // size if length is not None else None
+    if vr in SINGLE_VALUE_VRS:
+        return 1
+    if raw_bytes is not None:
+        return raw_bytes.count(b"\\") + 1  # text VRs separate values with a backslash (PS3.5 6.4)
+    if not read:
+        return None
+    if isinstance(value, (list, tuple, MultiValue)):
+        return len(value)
+    return None if value is None else 1
 
 
 def _number(ds, keyword: str) -> int | None:
@@ -298,10 +358,18 @@ def _pixel_summary(instance: ReadInstance, ts: TransferSyntaxInfo) -> PixelSumma
     if rows and columns and allocated:
         native = rows * columns * frames * (samples or 1) * allocated // 8
     encapsulated = length == UNDEFINED_LENGTH
+    if file_vr is None:
+        try:
+            vr = implicit_vr(tag, get_entry(tag)[0])
+        except KeyError:
+            vr = "OW"
+    else:
+        vr = file_vr
     summary = PixelSummary(_keyword(tag), offset, None if encapsulated else length, rows, columns, frames,
-                           samples, allocated, stored, photometric, encapsulated, native)
+                           samples, allocated, stored, photometric, encapsulated, native, vr=vr)
     if encapsulated and tell is not None and instance.offsets_known:
-        _count_fragments(instance.path, tell, ts.little_endian, summary)
+        _walk_fragments(instance.path, tell, ts.little_endian, summary)
+        _map_fragments_to_frames(summary, _extended_offsets(ds))
     return summary
 
 
@@ -309,29 +377,185 @@ def _keyword(tag: int) -> str:
     return {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}[tag]
 
 
-def _count_fragments(path: str, value_start: int, little: bool, summary: PixelSummary) -> None:
-    """Walk the items of encapsulated pixel data: the Basic Offset Table, then the fragments."""
+#: First bytes of a compressed frame: JPEG SOI, JPEG 2000 codestream SOC, JP2 box header (PS3.5 A.4, ISO 10918/15444).
+FRAME_START_MARKERS = (b"\xff\xd8", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP")
+
+
+def _walk_fragments(path: str, value_start: int, little: bool, summary: PixelSummary) -> None:
+    """Walk the items of encapsulated pixel data: the Basic Offset Table, the fragments, the delimiter."""
     order = "little" if little else "big"
     fragments, table_entries, fragment_bytes = 0, None, 0
+    starts = summary.fragment_starts
     with open(path, "rb") as handle:
         handle.seek(value_start)
+        position = value_start
         for _ in range(MAX_FRAGMENTS + 1):
             header = handle.read(8)
             if len(header) < 8:
+                summary.problems.append(f"the file ends at byte {position} before the sequence delimiter "
+                                        "(FFFE,E0DD) that must close encapsulated pixel data")
                 break
             group = int.from_bytes(header[0:2], order)
             element = int.from_bytes(header[2:4], order)
             length = int.from_bytes(header[4:8], order)
             if (group, element) == (0xFFFE, 0xE0DD):  # sequence delimiter: end of pixel data
+                summary.items.append(PixelItem("sequence delimiter", position, length))
                 break
             if (group, element) != (0xFFFE, 0xE000) or length == UNDEFINED_LENGTH:
+                summary.problems.append(f"byte {position} holds ({group:04X},{element:04X}) where an item "
+                                        "(FFFE,E000) of defined length was expected")
                 break
             if table_entries is None:
                 table_entries = length // 4
-            else:
-                fragments += 1
-                fragment_bytes += length
-            handle.seek(length, 1)
+                summary.items.append(PixelItem("offset table", position, length))
+                table = handle.read(length)
+                summary.offset_table = [int.from_bytes(table[i:i + 4], order) for i in range(0, len(table) - 3, 4)]
+                position += 8 + length
+                continue
+            fragments += 1
+            fragment_bytes += length
+            summary.items.append(PixelItem("fragment", position, length))
+            starts.append(handle.read(min(length, 4)))
+            handle.seek(position + 8 + length)
+            position += 8 + length
     summary.fragments = fragments
     summary.offset_table_entries = table_entries
     summary.fragment_bytes = fragment_bytes
+
+
+def _extended_offsets(ds) -> list[int]:
+    """Extended Offset Table (7FE0,0001), 64-bit offsets used instead of an empty Basic Offset Table."""
+    if 0x7FE00001 not in ds:
+        return []
+    try:
+        data = ds[0x7FE00001].value
+    except Exception:  # noqa: BLE001 - a damaged table is treated as absent
+        return []
+    if not isinstance(data, (bytes, bytearray)):
+        return []
+    order = "little" if ds.original_encoding[1] is not False else "big"
+    return [int.from_bytes(data[i:i + 8], order) for i in range(0, len(data) - 7, 8)]
+
+
+def _map_fragments_to_frames(summary: PixelSummary, extended: list[int]) -> None:
+    """Which fragments make which frame (PS3.5 A.4): fragments are not frames."""
+    fragments = [item for item in summary.items if item.kind == "fragment"]
+    starts = summary.fragment_starts
+    if not fragments:
+        summary.frame_mapping = "no fragments: there is no compressed frame"
+        return
+    first = fragments[0].offset
+    relative = {item.offset - first: item for item in fragments}
+    table, source = (summary.offset_table, "Basic Offset Table") if summary.offset_table else \
+        (extended, "Extended Offset Table (7FE0,0001)")
+    frames = summary.frames
+    if table:
+        for entry in table:
+            if entry not in relative:
+                summary.problems.append(f"{source} entry {entry} does not point at a fragment's item tag "
+                                        f"(offsets count from byte {first}, the first fragment's tag)")
+        if len(table) != frames:
+            summary.problems.append(f"the {source} has {len(table)} entries for {frames} frame(s): "
+                                    "it must have one per frame")
+        bounds = sorted(set(table) & set(relative))
+        for item in fragments:
+            position = item.offset - first
+            before = [index for index, bound in enumerate(bounds) if bound <= position]
+            item.frame = before[-1] + 1 if before else None
+        summary.frame_mapping = (f"the {source} gives where each frame's first fragment starts, counted from "
+                                 f"the first fragment's tag (byte {first}); a frame is that fragment and those "
+                                 "up to the next entry")
+    elif frames == 1:
+        for item in fragments:
+            item.frame = 1
+        summary.frame_mapping = ("one frame: every fragment belongs to it (a frame may be split into "
+                                 "several fragments)")
+    elif len(fragments) == frames:
+        for number, item in enumerate(fragments, start=1):
+            item.frame = number
+        summary.frame_mapping = ("empty offset table, as many fragments as frames: each frame is one fragment "
+                                 "(a fragment never holds more than one frame)")
+    else:
+        marked = [number for number, start in enumerate(starts) if start.startswith(FRAME_START_MARKERS)]
+        if len(marked) == frames and marked[:1] == [0]:
+            frame = 0
+            for number, item in enumerate(fragments):
+                frame += number in marked
+                item.frame = frame
+            summary.frame_mapping = (f"empty offset table, {len(fragments)} fragments for {frames} frames: a "
+                                     "frame starts at each fragment that begins with a codestream start marker "
+                                     "(JPEG FFD8, JPEG 2000 FF4F), as decoders find them")
+        else:
+            summary.frame_mapping = (f"empty offset table, {len(fragments)} fragments for {frames} frames: "
+                                     "which fragments make which frame cannot be told without decoding")
+
+
+def layout_problems(explanation: Explanation, instance: ReadInstance) -> list[Problem]:
+    """What the bytes do against PS3.5/PS3.10: odd value lengths, a file meta that contradicts the data set,
+    encapsulated pixel data whose items do not add up."""
+    from .model import Problem
+
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    located = []
+    if explanation.anatomy is not None:
+        located += [(e.tag, e.keyword or e.name, e.offset, e.length) for e in explanation.anatomy.meta_elements]
+    located += [(a.tag, a.keyword or a.name, a.offset, a.length) for a in _all_reports(explanation)]
+    little = instance.dataset.original_encoding[1] is not False
+    for tag, label, offset, length in located:
+        if offset is None or offset in seen or length is None or length % 2 == 0:
+            continue
+        seen.add(offset)
+        if not _tag_written_at(instance.path, offset, tag, little or tag.startswith("(0002,")):
+            continue  # a position we cannot confirm is no ground for a problem
+        problems.append(Problem("error", "odd-length", tag, label or None, None,
+                                f"{tag} {label} at byte {offset} has an odd value length ({length}): every value "
+                                "length is even, values are padded to an even length (PS3.5 7.1.1)"))
+    meta = getattr(instance.dataset, "file_meta", None)
+    if meta is not None and len(meta):
+        for meta_keyword, keyword, meta_tag in (("MediaStorageSOPClassUID", "SOPClassUID", "(0002,0002)"),
+                                                ("MediaStorageSOPInstanceUID", "SOPInstanceUID", "(0002,0003)")):
+            in_meta = _uid(meta, meta_keyword)
+            in_data_set = _uid(instance.dataset, keyword)
+            if in_meta and in_data_set and in_meta != in_data_set:
+                problems.append(Problem(
+                    "error", "meta-uid-mismatch", meta_tag, meta_keyword, None,
+                    f"file meta {meta_keyword} {in_meta} differs from the data set's {keyword} {in_data_set}: "
+                    "PS3.10 7.1 requires the same UID in both"))
+    pixel = explanation.anatomy.pixel if explanation.anatomy is not None else None
+    if pixel is not None:
+        for message in pixel.problems:
+            problems.append(Problem("error", "encapsulation", tag_text(0x7FE00010), pixel.keyword, None,
+                                    f"encapsulated pixel data: {message} (PS3.5 A.4)"))
+    return problems
+
+
+def _tag_written_at(path: str, offset: int, tag: str, little: bool) -> bool:
+    """The file holds ``tag`` ("(gggg,eeee)") at ``offset``."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(4)
+    except (OSError, ValueError):
+        return False
+    order = "little" if little else "big"
+    return len(data) == 4 and tag_text(int.from_bytes(data[0:2], order) << 16 | int.from_bytes(data[2:4], order)) == tag
+
+
+def _uid(ds, keyword: str) -> str:
+    try:
+        value = ds.get(keyword)
+    except Exception:  # noqa: BLE001 - a damaged UID is reported by the value checks
+        return ""
+    return str(value).strip("\x00 ") if value else ""
+
+
+def _all_reports(explanation: Explanation):
+    """Every attribute report at any depth (modules, sequence items, other elements)."""
+    stack = [a for module in explanation.modules for a in module.attributes] + list(explanation.other_elements)
+    while stack:
+        report = stack.pop()
+        if report.status != "missing":
+            yield report
+        for item in report.items:
+            stack.extend(item)

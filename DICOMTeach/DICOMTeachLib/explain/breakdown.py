@@ -33,6 +33,7 @@ from .conditions import (
     macro_waived,
     module_condition,
 )
+from .directory import DIRECTORY_SOP_CLASS
 from .model import AttributeReport, Explanation, ModuleReport, Problem
 from .reader import (
     LONG_VRS,
@@ -73,6 +74,7 @@ def explain(source: str | os.PathLike[str] | Dataset, *, anatomy: bool = True) -
                 explainer.close()
             if anatomy and instance.file_size is not None:
                 _add_anatomy(explanation, instance)
+            _add_file_checks(explanation, instance)
     except DICOMTeachError:
         raise
     except Exception as error:  # damaged bytes surface late in pydicom (value conversion): still one clear line
@@ -101,6 +103,24 @@ def _add_anatomy(explanation: Explanation, instance: ReadInstance) -> None:
     except Exception as error:  # noqa: BLE001 - reported as a problem instead
         explanation.problems.append(Problem("warning", "anatomy-unavailable", None, None, None,
                                             f"the file's layout cannot be shown: {type(error).__name__}: {error}"))
+
+
+def _add_file_checks(explanation: Explanation, instance: ReadInstance) -> None:
+    """Checks of the bytes and of the file set (odd lengths, file meta UIDs, a DICOMDIR's records)."""
+    from .anatomy import layout_problems
+    from .directory import explain_directory, is_directory
+
+    explanation.problems.extend(layout_problems(explanation, instance))
+    if is_directory(instance.dataset):
+        try:
+            explanation.directory = explain_directory(instance.dataset,
+                                                      instance.path if instance.file_size else None)
+        except Exception as error:  # noqa: BLE001 - damaged records cost the record tree, not the breakdown
+            explanation.problems.append(Problem("error", "directory-unreadable", None, None, None,
+                                                f"the directory records cannot be followed: "
+                                                f"{type(error).__name__}: {error}"))
+            return
+        explanation.problems.extend(explanation.directory.problems)
 
 
 @dataclass
@@ -145,7 +165,8 @@ class _Explainer:
         ds = self.ds
         for severity, code, message in self.instance.notes:
             self.problems.append(Problem(severity, code, None, None, None, message))
-        sop_uid = self._string(ds, 0x00080016)
+        # A DICOMDIR has no SOP Common module: its SOP class is only in the file meta (PS3.10 7.1, 8.6).
+        sop_uid = self._string(ds, 0x00080016) or self._directory_sop_class()
         entry = self.tables.sop_class(sop_uid) if sop_uid else None
         iod = None
         if entry is not None:
@@ -182,6 +203,11 @@ class _Explainer:
         self._modality_problem(sop_uid)
         explanation.problems = self.problems
         return explanation
+
+    def _directory_sop_class(self) -> str:
+        meta = getattr(self.ds, "file_meta", None)
+        uid = self._string(meta, 0x00020002) if meta is not None and len(meta) else ""
+        return uid if uid == DIRECTORY_SOP_CLASS else ""
 
     def _type_overrides(self, iod) -> dict[int, str]:
         """Types one module of this IOD imposes on attributes that other modules define too."""
@@ -433,8 +459,11 @@ class _Explainer:
             except Exception as error:  # noqa: BLE001 - a value its VR cannot hold: shown and reported
                 value = f"<unreadable value: {error}>"
         is_sequence = vr == "SQ" and not deferred and isinstance(value, (list, PydicomSequence))
-        # Items of a sequence parsed from its value bytes count positions from the value's start.
-        child_base = base + tell if (is_sequence and isinstance(raw, RawDataElement) and tell is not None) else base
+        # Items of a sequence parsed from its value bytes count positions from the value's start: every
+        # defined-length sequence (raw now, or converted earlier, e.g. by a condition that read it); pydicom
+        # reads undefined-length ones in place, with the positions of the bytes it was reading.
+        from_value_bytes = isinstance(raw, RawDataElement) or not getattr(raw, "is_undefined_length", False)
+        child_base = base + tell if (is_sequence and from_value_bytes and tell is not None) else base
         if is_sequence:
             empty = len(value) == 0
         elif deferred:

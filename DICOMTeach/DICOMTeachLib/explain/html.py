@@ -16,6 +16,7 @@ import os
 from html import escape
 
 from ..panel.tree import COLUMNS, LEGEND, TYPE_LEGEND, BreakdownTree, TreeRow, build_tree
+from .html_sections import directory_html, legend_html, pixel_items_html
 from .model import AttributeReport, Explanation
 from .reader import element_header_length
 
@@ -123,15 +124,13 @@ def render_html(explanations: list[Explanation], *, problems_only: bool = False,
 
 
 def _legend() -> str:
-    from ..phi.actions import ACTION_MEANINGS
-
     types = " ".join(f"<span class=badge style='background:{colour}'>{escape(code)}</span>{escape(meaning)};"
                      for code, (meaning, colour) in TYPE_LEGEND.items())
     states = " ".join(f"<span class='badge st-{style}'>{escape(style)}</span>{escape(meaning)};"
                       for style, (meaning, _colour) in LEGEND.items() if style != "present")
-    actions = " ".join(f"<b>{escape(code)}</b> {escape(meaning)};" for code, meaning in ACTION_MEANINGS.items())
-    return (f"<div class=legend><p><b>Types and usage</b> {types}</p><p><b>Status</b> {states}</p>"
-            f"<p><b>PS3.15 actions</b> {actions}</p></div>")
+    # The colours of the tree here; what each letter (usage, type, PS3.15 action) means in legend_html.
+    return (f"<div class=legend><p><b>Colours: types</b> {types}</p><p><b>Status</b> {states}</p></div>"
+            + legend_html())
 
 
 def _masked(explanation: Explanation) -> bool:
@@ -157,6 +156,8 @@ def _explanation(explanation: Explanation, number: int, problems_only: bool) -> 
         out.append(f"<tr><th>Entities</th><td>{' &rarr; '.join(escape(e) for e in explanation.information_entities)}"
                    "</td></tr>")
     out.append("</table>")
+    if explanation.directory is not None:
+        out.append(directory_html(explanation.directory))
     tree = build_tree(explanation)
     out.append(_problems(tree))
     out.append(_uids_and_phi(explanation))
@@ -299,7 +300,10 @@ def _anatomy(explanation: Explanation, tree: BreakdownTree, masked: bool, explic
     out = ["<h3>File anatomy</h3><table><tr><th>offset</th><th>part</th><th>what it is</th></tr>"]
     out += [f"<tr><td>{escape(o)}</td><td class=mono>{escape(p)}</td><td>{escape(w)}</td></tr>"
             for o, p, w in anatomy_rows(explanation)]
-    out.append("</table><h3>Bytes <span class=muted>click an element in the tree</span></h3>"
+    out.append("</table>")
+    if explanation.anatomy is not None and explanation.anatomy.pixel is not None:
+        out.append(pixel_items_html(explanation.anatomy.pixel))
+    out.append("<h3>Bytes <span class=muted>click an element in the tree</span></h3>"
                "<div class='byteinfo muted'>Select an element to highlight its bytes.</div>")
     out.append(_hex_view(explanation, tree, masked, explicit))
     return "\n".join(out)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # the anatomy is rendered as text/HTML, not part of the JSON contract
     from ..standard.services import SOPClassService
     from .anatomy import FileAnatomy
+    from .directory import DirectoryReport
 
 Severity = Literal["error", "warning", "info"]
 AttributeStatus = Literal["present", "empty", "missing"]
@@ -102,6 +103,7 @@ class Explanation:
     problems: list[Problem] = field(default_factory=list)
     other_elements: list[AttributeReport] = field(default_factory=list)
     anatomy: FileAnatomy | None = None  # how the bytes are laid out (text/HTML views only)
+    directory: DirectoryReport | None = None  # a DICOMDIR's record tree (JSON "directory", only for DICOMDIRs)
 
     @property
     def information_entities(self) -> list[str]:
@@ -131,4 +133,5 @@ class Explanation:
             "modules": [module.to_json_dict() for module in self.modules],
             "problems": [problem.to_json_dict() for problem in self.problems],
             "other_elements": [attribute.to_json_dict() for attribute in self.other_elements],
+            **({"directory": self.directory.to_json_dict()} if self.directory is not None else {}),
         }
