@@ -280,18 +280,36 @@ def _link(explanation: Explanation, row: TreeRow) -> str:
     return f" <a href={_quote(url)} title='the standard' onclick='event.stopPropagation()'>&#8599;</a>"
 
 
-def _phi_ranges(tree: BreakdownTree, explicit: bool) -> list[tuple[int, int]]:
-    """Value bytes of the elements whose values the mask hides."""
-    ranges = []
+def _masked_bytes(explanation: Explanation, tree: BreakdownTree, explicit: bool, size: int) -> bytearray:
+    """1 for each byte a masked page hides: everything after the file meta, but what the tree vouches for.
+
+    Hiding by default matters: the tree lists only the first items of a sequence (and a DICOMDIR's records
+    only as far as the breakdown goes), so bytes it does not show may hold names, dates and IDs. A row
+    reveals its element's header, and its value unless the mask hid that value or it is a sequence (whose
+    items reveal themselves, row by row).
+    """
+    anatomy = explanation.anatomy
+    start_of_data = anatomy.dataset_offset if anatomy is not None and anatomy.dataset_offset is not None else 0
+    hidden = bytearray(size)
+    hidden[start_of_data:] = b"\x01" * max(size - start_of_data, 0)
+
+    def reveal(start: int, end: int) -> None:
+        start, end = max(start, 0), min(end, size)
+        if start < end:
+            hidden[start:end] = bytes(end - start)
+
     for row in tree.rows():
-        if row.kind != "attribute" or row.offset is None or row.length is None:
-            continue
-        if not row.columns[6].startswith(MASK_TEXT):
-            continue
         span = _span(row, explicit)
-        if span is not None:
-            ranges.append((span[1] - row.length, span[1]))
-    return ranges
+        if span is None:
+            continue
+        start, end, _parts = span
+        value_length = row.length or 0
+        value_start = end - value_length
+        reveal(start, value_start)
+        is_sequence = bool(row.children) or row.vr == "SQ"
+        if row.length is not None and not is_sequence and not row.columns[6].startswith(MASK_TEXT):
+            reveal(value_start, end)
+    return hidden
 
 
 def _anatomy(explanation: Explanation, tree: BreakdownTree, masked: bool, explicit: bool, little: bool) -> str:
@@ -319,11 +337,7 @@ def _hex_view(explanation: Explanation, tree: BreakdownTree, masked: bool, expli
         limit = min(limit, anatomy.pixel.offset + 12 + PIXEL_BYTES_SHOWN)
     with open(path, "rb") as handle:
         data = handle.read(limit)
-    hidden = bytearray(len(data))
-    if masked:
-        for start, end in _phi_ranges(tree, explicit):
-            for index in range(max(start, 0), min(end, len(data))):
-                hidden[index] = 1
+    hidden = _masked_bytes(explanation, tree, explicit, len(data)) if masked else bytearray(len(data))
     lines = []
     for start in range(0, len(data), 16):
         chunk = data[start:start + 16]
