@@ -162,11 +162,13 @@ def test_unedited_code_item_needs_nothing_more(tmp_path):
     assert _title_code_problems(tmp_path, lambda item: None) == {}
 
 
-def test_code_item_without_any_code_value_misses_code_value(tmp_path):
+def test_code_item_without_any_code_value_misses_each_form_of_the_code(tmp_path):
+    # PS3.3 Table 8.8-1: exactly one of Code Value, Long Code Value and URN Code Value carries the code; with
+    # none of them, each one's condition ("the other two are absent") holds, as dciodvfy's tables say.
     def drop(item):
         del item.CodeValue
 
-    assert set(_title_code_problems(tmp_path, drop)) == {"CodeValue"}
+    assert set(_title_code_problems(tmp_path, drop)) == {"CodeValue", "LongCodeValue", "URNCodeValue"}
 
 
 def test_code_item_with_a_long_code_value_needs_no_code_value(tmp_path):

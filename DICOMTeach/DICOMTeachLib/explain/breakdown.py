@@ -22,8 +22,11 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.uid import UID
 
 from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
+from ..standard.conditions import Verdict
 from ..tag_format import tag_text
 from .conditions import (
+    FACTS_CANNOT_EXPRESS,
+    HAND_WRITTEN_SOURCE,
     TYPE_OVERRIDES,
     applies_to_value_type,
     attribute_condition,
@@ -130,13 +133,19 @@ class _Explainer:
     _overrides: dict[int, str] = field(default_factory=dict)  # tag -> type imposed by another module
     _encodings: dict[int, tuple[bool | None, bool | None]] = field(default_factory=dict)
     _name_cache: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
+    _parents: dict[int, Dataset] = field(default_factory=dict)  # id(item) -> the data set holding its sequence
+    _definers: dict[int, int] = field(default_factory=dict)  # top-level tag -> how many modules of the IOD define it
+    _values: dict = field(default_factory=dict)  # values the condition interpreter read, by (id(data set), tag)
     _file = None
 
     def __post_init__(self) -> None:
         from ..standard import standard
+        from ..standard.conditions import condition_facts
 
         self.tables = standard()
+        self.facts = condition_facts()
         self.ds = self.instance.dataset
+        self.sop_uid = ""
 
     # -- the whole instance -------------------------------------------------------------------------------
 
@@ -144,7 +153,7 @@ class _Explainer:
         ds = self.ds
         for severity, code, message in self.instance.notes:
             self.problems.append(Problem(severity, code, None, None, None, message))
-        sop_uid = self._string(ds, 0x00080016)
+        sop_uid = self.sop_uid = self._string(ds, 0x00080016)
         entry = self.tables.sop_class(sop_uid) if sop_uid else None
         iod = None
         if entry is not None:
@@ -161,6 +170,7 @@ class _Explainer:
         covered: set[int] = {FILE_META_GROUP}
         if iod is not None:
             self._overrides = self._type_overrides(iod)
+            self._definers = _definers(self.tables, iod)
             for reference in iod.modules:
                 module = self._module(reference.module_id, reference.name, reference.ie, reference.usage,
                                       reference.condition)
@@ -235,13 +245,16 @@ class _Explainer:
     # -- modules ------------------------------------------------------------------------------------------
 
     def _module(self, module_id: str, name: str, ie: str, usage: str, condition: str,
-                ds: Dataset | None = None, base: int = 0, path: str = "", waived: bool = False) -> ModuleReport:
+                ds: Dataset | None = None, base: int = 0, path: str = "", waived: bool = False,
+                verdict: Verdict | None = None) -> ModuleReport:
         ds = self.ds if ds is None else ds
         definition = self.tables.module(module_id)
         pending: list[Problem] = []
         attributes = [self._rule_report(ds, rule, base, path, module_id, pending)
                       for rule in definition.attributes]
         present = [a for a in attributes if a.status != "missing"]
+        if usage in ("C", "U") and not path and present:
+            present = self._own_attributes(module_id, usage, attributes, present)
         if not present:
             status = "absent"
         elif all(a.status != "missing" for a in attributes
@@ -250,11 +263,50 @@ class _Explainer:
         else:
             status = "partial"
         # Conditions speak about the whole instance, also for a functional group macro checked in an item.
-        result = module_condition(module_id, self.ds, condition) if usage == "C" else None
-        report = ModuleReport(module_id, name, ie, usage, condition, result, status, attributes)
+        if verdict is None:
+            verdict = self._module_verdict(module_id, usage, condition) if usage == "C" else None
+        report = ModuleReport(module_id, name, ie, usage, condition, verdict.required if verdict else None, status,
+                              attributes, decided_by=verdict.decided_by if verdict else "",
+                              condition_words=verdict.condition if verdict else "")
         if (report.required and not waived) or status != "absent":
             self.problems.extend(pending)
         return report
+
+    def _own_attributes(self, module_id: str, usage: str, attributes: list[AttributeReport],
+                        present: list[AttributeReport]) -> list[AttributeReport]:
+        """The present attributes that show an optional module is there: only those no other module of the IOD
+        defines (Pixel Spacing alone does not make an Image Plane module on a Secondary Capture image). When
+        every attribute of the module is shared, dicom3tools' presence condition for the module decides."""
+        if any(self._definers.get(a.tag_value, 1) <= 1 for a in present):
+            return present
+        if any(self._definers.get(a.tag_value, 1) <= 1 for a in attributes):
+            return []
+        fact = self.facts.module_condition(self.sop_uid, module_id)
+        if fact and fact[0] == "U":
+            return present if self.facts.decide(fact[1], self.ds, self.ds, cache=self._values).required else []
+        return present
+
+    def _module_verdict(self, module_id: str, usage: str, condition: str) -> Verdict:
+        """Is a conditional module required? dicom3tools' facts first; a hand-written rule where they cannot tell."""
+        clause = FACTS_CANNOT_EXPRESS.get(module_id)
+        result = module_condition(module_id, self.ds, condition) if clause else None
+        if result is not None:
+            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", clause)
+        fact = self.facts.module_condition(self.sop_uid, module_id)
+        verdict = None
+        if fact and fact[0] == "C":
+            verdict = self.facts.decide(self.facts.required_condition(fact[1]), self.ds, self.ds, cache=self._values)
+        if verdict is not None and verdict.required is False and fact[2]:
+            # dicom3tools only looks for the module's attributes: their absence does not settle the standard's
+            # condition (e.g. "contrast media was used").
+            verdict = Verdict(None, condition or verdict.condition, "", verdict.source)
+        if verdict is not None and verdict.required is not None:
+            return verdict
+        result = module_condition(module_id, self.ds, condition)
+        if result is not None:
+            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})",
+                           HAND_WRITTEN_SOURCE)
+        return verdict or Verdict(None, condition)
 
     def _functional_groups(self, iod_id: str) -> list[ModuleReport]:
         """Enhanced multi-frame: each functional group macro, from the shared item or else the first frame.
@@ -297,38 +349,67 @@ class _Explainer:
     # -- attributes ---------------------------------------------------------------------------------------
 
     def _rule_report(self, ds: Dataset, rule, base: int, path: str, module_id: str,
-                     pending: list[Problem]) -> AttributeReport:
+                     pending: list[Problem], prefix: tuple[int, ...] = ()) -> AttributeReport:
         label = f"{path}{rule.keyword or tag_text(rule.tag)}"
         if rule.tag not in self._tags(ds):
             report = AttributeReport(tag_text(rule.tag), rule.keyword, rule.name, rule.type, rule.vr, rule.vm,
                                      "missing", phi_action=self._phi(rule.tag), tag_value=rule.tag)
         else:
             element = self._element(ds, rule.tag, base)
-            report = self._report(ds, element, rule, base, label, module_id, pending)
-        self._requirement(ds, rule, report, label, module_id, pending, nested=bool(path))
+            report = self._report(ds, element, rule, base, label, module_id, pending, prefix)
+        self._requirement(ds, rule, report, label, module_id, pending, nested=bool(path), prefix=prefix)
         return report
 
+    def _attribute_verdict(self, ds: Dataset, rule, kind: str, module_id: str, prefix: tuple[int, ...],
+                           nested: bool) -> tuple[Verdict, bool]:
+        """(verdict, may be present otherwise) of a 1C/2C attribute: dicom3tools' facts, else a hand-written rule."""
+        fact = self.facts.attribute(module_id, (*prefix, rule.tag)) if module_id else None
+        verdict = None
+        if fact is not None and fact.condition:
+            verdict = self.facts.decide(fact.condition, ds, self.ds, self._parents.get(id(ds), self.ds), self._values)
+            if verdict.required is not None:
+                return verdict, fact.may_be_present_otherwise
+        # The top-level table speaks about a module's own attributes; inside items the same tag can carry
+        # another condition, so items have their own table (conditions the item itself decides).
+        result = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
+        if result is not None:
+            return Verdict(result, verdict.condition if verdict else "",
+                           f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", HAND_WRITTEN_SOURCE), True
+        if verdict is not None:
+            return verdict, True
+        if fact is not None:
+            return Verdict(None, "the standard's condition needs knowledge outside the file (dicom3tools: "
+                                 "NoCondition)", "", f"dicom3tools ({self.facts.source})"), True
+        return Verdict(None, "not in the condition tables", ""), True
+
     def _requirement(self, ds: Dataset, rule, report: AttributeReport, label: str, module_id: str,
-                     pending: list[Problem], nested: bool) -> None:
+                     pending: list[Problem], nested: bool, prefix: tuple[int, ...] = ()) -> None:
         kind = rule.type if nested else self._overrides.get(rule.tag, rule.type)
+        report.required = kind in ("1", "2")
         if not applies_to_value_type(rule.tag, ds):
+            report.required = False
             return  # an SR content item of another Value Type: this attribute is not part of it
         where = f"{tag_text(rule.tag)} {label}"
+        if kind in ("1C", "2C"):
+            verdict, may_be_present = self._attribute_verdict(ds, rule, kind, module_id, prefix, nested)
+            report.condition, report.required, report.decided_by = verdict.condition, verdict.required, \
+                verdict.decided_by
         if kind == "1C" and report.status == "empty":
             # Present only when its condition holds, and then with a value (PS3.5 7.4.3): empty is wrong either way.
             pending.append(Problem("error", "type1c-empty", report.tag, rule.keyword, module_id,
                                    f"type 1C attribute {where} is present but empty: when present it needs a value"))
             return
         if kind in ("1C", "2C"):
-            # The top-level table speaks about a module's own attributes; inside items the same tag can carry
-            # another condition, so items have their own table (conditions the item itself decides).
-            condition = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
-            if condition is not True:
-                return
             code_base = "type1c" if kind == "1C" else "type2c"
-            if report.status == "missing":
+            because = f" ({verdict.decided_by})" if verdict.decided_by else ""
+            if verdict.required is True and report.status == "missing":
                 pending.append(Problem("error", f"{code_base}-missing", report.tag, rule.keyword, module_id,
-                                       f"type {kind} attribute {where} is missing and its condition holds"))
+                                       f"type {kind} attribute {where} is missing and its condition holds{because}"))
+            elif verdict.required is False and report.status != "missing" and not may_be_present:
+                # PS3.5 7.4.2/7.4.4: a conditional attribute whose condition is unmet shall not be present.
+                pending.append(Problem("error", "condition-unmet-present", report.tag, rule.keyword, module_id,
+                                       f"type {kind} attribute {where} is present although its condition is not "
+                                       f"met{because}: it shall not be present"))
         elif kind == "1" and report.status != "present":
             pending.append(Problem("error", f"type1-{report.status}", report.tag, rule.keyword, module_id,
                                    f"type 1 attribute {where} is {report.status}: it needs a value"))
@@ -337,7 +418,7 @@ class _Explainer:
                                    f"type 2 attribute {where} is missing: it must be present, even if empty"))
 
     def _report(self, ds: Dataset, element: _Element, rule, base: int, label: str, module_id: str | None,
-                pending: list[Problem]) -> AttributeReport:
+                pending: list[Problem], prefix: tuple[int, ...] = ()) -> AttributeReport:
         tag = element.tag
         if rule is not None:
             keyword, name, kind, vm = rule.keyword, rule.name, rule.type, rule.vm
@@ -358,20 +439,22 @@ class _Explainer:
             for number, item in enumerate(element.value[:limit], start=1):
                 # Functional group items hold each macro in one of two places: the macro reports check them.
                 item_pending = [] if functional_groups else pending
+                if isinstance(item, Dataset):
+                    self._parents[id(item)] = ds
                 reports = self._item(item, item_rules, element.child_base, f"{label}[{number}] > ", module_id,
-                                     item_pending)
+                                     item_pending, (*prefix, tag))
                 if functional_groups:
                     reports = [r for r in reports if r.status != "missing"]
                 report.items.append(reports)
         return report
 
     def _item(self, item: Dataset, rules: Iterable, base: int, path: str, module_id: str | None,
-              pending: list[Problem]) -> list[AttributeReport]:
+              pending: list[Problem], prefix: tuple[int, ...] = ()) -> list[AttributeReport]:
         reports = []
         defined = set()
         for rule in rules:
             defined.add(rule.tag)
-            reports.append(self._rule_report(item, rule, base, path, module_id or "", pending))
+            reports.append(self._rule_report(item, rule, base, path, module_id or "", pending, prefix))
         for tag in item.keys():
             if tag not in defined:
                 element = self._element(item, tag, base)
@@ -627,3 +710,18 @@ def _dictionary_names(tag: int, ds: Dataset, creators: dict[tuple[int, int], str
         return keyword, name, vm
     except KeyError:
         return "", "Unknown element", ""
+
+
+_DEFINERS: dict[str, dict[int, int]] = {}
+
+
+def _definers(tables, iod) -> dict[int, int]:
+    """Top-level tag -> how many modules of the IOD define it (cached per IOD)."""
+    counts = _DEFINERS.get(iod.id)
+    if counts is None:
+        counts = {}
+        for reference in iod.modules:
+            for rule in tables.module(reference.module_id).attributes:
+                counts[rule.tag] = counts.get(rule.tag, 0) + 1
+        _DEFINERS[iod.id] = counts
+    return counts

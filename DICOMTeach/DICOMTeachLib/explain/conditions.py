@@ -16,6 +16,9 @@ from pydicom import Dataset
 
 Condition = Callable[[Dataset], "bool | None"]
 
+#: Where a verdict comes from when no generated fact decides it.
+HAND_WRITTEN_SOURCE = "hand-written rule, explain/conditions.py"
+
 
 def _present(ds: Dataset, keyword: str) -> bool:
     """The attribute is in the data set with a non-empty value."""
@@ -167,6 +170,14 @@ WORDED_MODULE_CONDITIONS: tuple[tuple[str, str, Condition], ...] = (
      _not_tiled_full),
 )
 
+
+#: Modules whose condition dicom3tools' language cannot say, so the hand-written rule above decides, with the
+#: clause: "Number of Beams > 0" is inside the Fraction Group Sequence items, and the language compares
+#: numbers only at the top level or in the current item.
+FACTS_CANNOT_EXPRESS: dict[str, str] = {
+    "rt-beams": "PS3.3 A.20.3 RT Plan IOD Module Table (RT Beams: C)",
+    "rt-brachy-application-setups": "PS3.3 A.20.3 RT Plan IOD Module Table (RT Brachy Application Setups: C)",
+}
 
 #: module id -> condition decided from the data (ids as the standard tables name them).
 MODULE_CONDITIONS: dict[str, Condition] = {
