@@ -149,10 +149,44 @@ def compile_conditions(text: str, tags: dict[str, int], constants: dict[str, str
             raise FactError(f"{where}: cannot read {line!r}")
     if name is not None:
         raise FactError(f"{source}: condition {name!r} has no ConditionEnd")
+    conditions = {name: merge_value_runs(terms) for name, terms in conditions.items()}
     # dciodvfy's two built-in conditions.
     conditions.setdefault("Always", [["|", 0, "constant", 0, True, -1, "item"]])
     conditions.setdefault("Never", [["|", 0, "constant", 0, False, -1, "item"]])
     return conditions
+
+
+def merge_value_runs(terms: list) -> list:
+    """Join a run of value tests of one element into one membership test (same result, one lookup).
+
+    "X is 'A' or X is 'B' or ..." becomes "X is one of {A, B, ...}" ("string_in"), and "X is not 'A' and X is
+    not 'B'" becomes "X is none of ..."; likewise for values inside a sequence's items ("within_string_in").
+    A run joins only terms whose operator is the run's own ("|", or "&" for negated tests), so the result
+    does not change; the first term of a condition joins with "|" because the chain starts from false.
+    """
+    merged: list = []
+    for index, term in enumerate(terms):
+        if term[2] == "group":
+            merged.append([term[0], term[1], "group", merge_value_runs(term[3])])
+            continue
+        if term[2] not in ("string", "within_string"):
+            merged.append(term)
+            continue
+        run_operator = "&" if term[1] else "|"
+        kind = f"{term[2]}_in"
+        value = term[4] if term[2] == "string" else term[4][1]
+        last = merged[-1] if merged else None
+        if (last is not None and last[2] == kind and last[1] == term[1] and last[3] == term[3]
+                and last[5:] == term[5:] and term[0] == run_operator
+                and (kind == "string_in" or last[4][0] == term[4][0])):
+            (last[4] if kind == "string_in" else last[4][1]).append(value)
+            continue
+        if term[0] == run_operator or (index == 0 and term[0] == "|"):
+            argument = [value] if kind == "string_in" else [term[4][0], [value]]
+            merged.append([term[0], term[1], kind, term[3], argument, term[5], term[6]])
+        else:
+            merged.append(term)
+    return merged
 
 
 def _operator(pairs: dict[str, str], where: str) -> str:
@@ -431,8 +465,9 @@ def read_tables(folder: Path) -> Tables:
         if condition not in conditions:
             raise FactError(f"iodcomp: IOD {iod}: unknown condition name {condition!r}")
         for term in conditions[condition]:
-            if term[2] == "string" and term[3] == 0x00080016 and not term[1]:
-                sop_iods.setdefault(term[4], iod)
+            if term[2] == "string_in" and term[3] == 0x00080016 and not term[1]:
+                for uid in term[4]:
+                    sop_iods.setdefault(uid, iod)
     return Tables(version, conditions, iods, modules, macro_conditions, sop_iods, enums, string_values(folder))
 
 

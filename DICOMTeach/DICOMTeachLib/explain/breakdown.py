@@ -136,6 +136,7 @@ class _Explainer:
     _parents: dict[int, Dataset] = field(default_factory=dict)  # id(item) -> the data set holding its sequence
     _definers: dict[int, int] = field(default_factory=dict)  # top-level tag -> how many modules of the IOD define it
     _values: dict = field(default_factory=dict)  # values the condition interpreter read, by (id(data set), tag)
+    _deciding: bool = True  # decide 1C/2C conditions (False while walking a module that is absent and not required)
     _file = None
 
     def __post_init__(self) -> None:
@@ -250,8 +251,17 @@ class _Explainer:
         ds = self.ds if ds is None else ds
         definition = self.tables.module(module_id)
         pending: list[Problem] = []
+        # Conditions speak about the whole instance, also for a functional group macro checked in an item.
+        if verdict is None:
+            verdict = self._module_verdict(module_id, usage, condition) if usage == "C" else None
+        # The 1C/2C verdicts of a module that is neither in the file nor required would decide nothing a reader
+        # needs: they stay open (and cost nothing).
+        tags = self._tags(ds)
+        self._deciding = (usage == "M" or bool(verdict and verdict.required)
+                          or any(rule.tag in tags for rule in definition.attributes))
         attributes = [self._rule_report(ds, rule, base, path, module_id, pending)
                       for rule in definition.attributes]
+        self._deciding = True
         present = [a for a in attributes if a.status != "missing"]
         if usage in ("C", "U") and not path and present:
             present = self._own_attributes(module_id, usage, attributes, present)
@@ -262,9 +272,6 @@ class _Explainer:
             status = "present"
         else:
             status = "partial"
-        # Conditions speak about the whole instance, also for a functional group macro checked in an item.
-        if verdict is None:
-            verdict = self._module_verdict(module_id, usage, condition) if usage == "C" else None
         report = ModuleReport(module_id, name, ie, usage, condition, verdict.required if verdict else None, status,
                               attributes, decided_by=verdict.decided_by if verdict else "",
                               condition_words=verdict.condition if verdict else "")
@@ -365,6 +372,8 @@ class _Explainer:
         """(verdict, may be present otherwise) of a 1C/2C attribute: dicom3tools' facts, else a hand-written rule."""
         fact = self.facts.attribute(module_id, (*prefix, rule.tag)) if module_id else None
         verdict = None
+        if fact is not None and fact.condition and not self._deciding:
+            return Verdict(None, self.facts.words(fact.condition), "", "the module is neither present nor required"), True
         if fact is not None and fact.condition:
             verdict = self.facts.decide(fact.condition, ds, self.ds, self._parents.get(id(ds), self.ds), self._values)
             if verdict.required is not None:

@@ -337,6 +337,11 @@ class _Evaluation:
             match = argument in texts
             shown = "\\".join(_text(value) for value in values) if values else None
             return match, (f"{name} is {_quoted(shown)}" if shown is not None else f"{name} is absent")
+        if test == "string_in":
+            texts = [_text(value) for value in _selected(values, selector)]
+            match = any(text in argument for text in texts)
+            shown = "\\".join(_text(value) for value in values) if values else None
+            return match, (f"{name} is {_quoted(shown)}" if shown is not None else f"{name} is absent")
         if test == "binary":
             comparison, expected = argument
             numbers = [_number(value) for value in _selected(values, 0 if selector < 0 else selector)]
@@ -356,6 +361,13 @@ class _Evaluation:
             match = any(expected in [_text(value) for value in _selected(_values(item, tag, self.cache), selector)]
                         for item in _items(ds, sequence, self.cache))
             return match, f"{_name(sequence)} {'has' if match else 'has no'} item with {name} {_quoted(expected)}"
+        if test == "within_string_in":
+            sequence, expected = argument
+            found = [text for item in _items(ds, sequence, self.cache)
+                     for text in (_text(value) for value in _selected(_values(item, tag, self.cache), selector))
+                     if text in expected]
+            return bool(found), (f"{_name(sequence)} has an item with {name} {_quoted(found[0])}" if found else
+                                 f"{_name(sequence)} has no item with {name} among the values listed")
         if test in ("path", "path_first", "path_items", "path_first_items"):
             items = _items(ds, argument, self.cache)
             first = test in ("path_first", "path_first_items")
@@ -471,45 +483,33 @@ def _term_text(term: list) -> str:
 MAX_LISTED_VALUES = 6
 
 
-def _runs(terms: list) -> list[tuple[list, list]]:
-    """Consecutive value tests of one element joined by the same operator: ("X is 'A'" or "X is 'B'") becomes
-    one run, worded "X is one of 'A', 'B'"."""
-    runs: list[tuple[list, list]] = []
-    for term in terms:
-        if term[2] in ("string", "within_string") and runs:
-            first, values = runs[-1]
-            same = (first[2] == term[2] and first[1] == term[1] and first[3:4] == term[3:4] and first[5:] == term[5:]
-                    and (term[2] == "string" or first[4][0] == term[4][0]))
-            joined = len(values) == 1 or values[-1][0] == term[0]
-            if same and joined and term[0] == ("&" if term[1] else "|"):
-                values.append(term)
-                continue
-        runs.append((term, [term]))
-    return runs
+def _listed(values: list[str], uids: bool) -> str:
+    listed = ", ".join(_uid_name(value) if uids else _quoted(value) for value in values[:MAX_LISTED_VALUES])
+    return listed + (f" ... ({len(values)} values)" if len(values) > MAX_LISTED_VALUES else "")
 
 
-def _run_text(first: list, values: list) -> str:
-    if len(values) == 1:
-        return _term_text(first)
-    shown = [term[4] if term[2] == "string" else term[4][1] for term in values]
-    uids = first[2] == "string" and first[3] in _UID_TAGS
-    listed = ", ".join(_uid_name(value) if uids else _quoted(value) for value in shown[:MAX_LISTED_VALUES])
-    if len(shown) > MAX_LISTED_VALUES:
-        listed += f" ... ({len(shown)} values)"
-    one = "none of" if first[1] else "one of"
-    if first[2] == "string":
-        text = f"{_name(first[3])}{f' value {first[5] + 1}' if first[5] >= 0 else ''} is {one} {listed}"
+def _in_text(term: list) -> str:
+    """Words of a merged membership test ("string_in", "within_string_in")."""
+    _, negate, test, tag, argument, selector, scope = term
+    name = _name(tag) + (f" value {selector + 1}" if selector >= 0 else "")
+    if test == "string_in":
+        if len(argument) == 1:
+            text = f"{name} is{' not' if negate else ''} {_listed(argument, tag in _UID_TAGS)}"
+        else:
+            text = f"{name} is {'none' if negate else 'one'} of {_listed(argument, tag in _UID_TAGS)}"
     else:
-        text = f"{_name(first[4][0])} has {'no item' if first[1] else 'an item'} with {_name(first[3])} one of {listed}"
-    return text + (" (top level)" if first[6] == "root" else " (enclosing item)" if first[6] == "parent" else "")
+        sequence, values = argument
+        which = _listed(values, False) if len(values) == 1 else f"one of {_listed(values, False)}"
+        text = f"{_name(sequence)} has {'no item' if negate else 'an item'} with {name} {which}"
+    return text + (" (top level)" if scope == "root" else " (enclosing item)" if scope == "parent" else "")
 
 
 def _terms_text(terms: list) -> str:
     words = {"|": "or", "&": "and", "^": "xor"}
     text = ""
     previous = None
-    for index, (term, values) in enumerate(_runs(terms)):
-        part = _run_text(term, values)
+    for index, term in enumerate(terms):
+        part = _in_text(term) if term[2] in ("string_in", "within_string_in") else _term_text(term)
         if index == 0:
             text = part
             continue
