@@ -316,42 +316,140 @@ class _Explainer:
         return verdict or Verdict(None, condition)
 
     def _functional_groups(self, iod_id: str) -> list[ModuleReport]:
-        """Enhanced multi-frame: each functional group macro, from the shared item or else the first frame.
+        """Enhanced multi-frame: each functional group macro, where the file puts it.
 
-        A macro sits in one of the two places, so its requirements are checked where it is found; a
-        required macro found in neither is reported once (its sequence is missing).
+        A macro sits either in the shared item or in every per-frame item (PS3.3 C.7.6.16.1): the report shows
+        it from the shared item or from frame 1, and every per-frame item is checked, problems naming the
+        frames concerned. Where the IOD allows the macro (shared, per-frame or both) comes from the facts.
         """
         macros = self.tables.functional_groups(iod_id)
-        shared = self._first_item(SHARED_FUNCTIONAL_GROUPS)
-        per_frame = self._first_item(PER_FRAME_FUNCTIONAL_GROUPS)
-        if not macros or (shared is None and per_frame is None):
+        shared = self._all_items(SHARED_FUNCTIONAL_GROUPS)
+        frames = self._all_items(PER_FRAME_FUNCTIONAL_GROUPS)
+        if not macros or (shared is None and frames is None):
             return []
+        shared_item = shared[0][0] if shared and shared[0] else None
         reports = []
         for macro in macros:
-            tags = [rule.tag for rule in self.tables.module(macro.module_id).attributes]
-            if shared is not None and any(tag in self._tags(shared[0]) for tag in tags):
-                (item, base, path), place = shared, "shared"
-            elif per_frame is not None and any(tag in self._tags(per_frame[0]) for tag in tags):
-                (item, base, path), place = per_frame, "per-frame, frame 1"
+            definition = self.tables.module(macro.module_id)
+            tags = [rule.tag for rule in definition.attributes]
+            in_shared = shared_item is not None and any(tag in self._tags(shared_item) for tag in tags)
+            with_macro = [number for number, item in enumerate(frames[0] if frames else [], start=1)
+                          if any(tag in self._tags(item) for tag in tags)]
+            verdict, places = self._macro_verdict(macro, tags)
+            self._placement_problems(macro, in_shared, with_macro, places)
+            if in_shared:
+                item, base, path, place = shared_item, shared[1], "SharedFunctionalGroupsSequence[1] > ", "shared"
+            elif with_macro:
+                item, base = frames[0][0], frames[1]
+                path, place = "PerFrameFunctionalGroupsSequence[1] > ", "per-frame"
             else:
                 item, base, place = Dataset(), 0, "not in the file"
                 path = "SharedFunctionalGroupsSequence or PerFrameFunctionalGroupsSequence[1] > "
             waived = macro_waived(macro.module_id, self.ds, in_shared_item=place == "shared")
             if waived and place == "not in the file":
                 place = "not needed here"
-            reports.append(self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups",
-                                        macro.usage, macro.condition, item, base, path, waived))
+            if place == "per-frame":
+                report = self._per_frame_macro(macro, frames, verdict, waived)
+            else:
+                report = self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups", macro.usage,
+                                      macro.condition, item, base, path, waived, verdict)
+            reports.append(report)
         return reports
 
-    def _first_item(self, tag: int) -> tuple[Dataset, int, str] | None:
+    def _macro_verdict(self, macro, tags: list[int]) -> tuple[Verdict | None, tuple[str, str] | None]:
+        """(is the macro required, where the IOD allows it) from the facts; (None, None) when they lack it."""
+        places = self.facts.group_places(self.sop_uid, tags[0]) if tags else None
+        if places is None:
+            return None, None
+        verdicts = [self.facts.decide(name, self.ds, self.ds, cache=self._values) for name in places if name]
+        results = [verdict.required for verdict in verdicts]
+        required = True if True in results else (False if results and all(r is False for r in results) else None)
+        decided = next((verdict for verdict in verdicts if verdict.required == required), None)
+        words = " / ".join(dict.fromkeys(verdict.condition for verdict in verdicts))
+        verdict = Verdict(required, words, decided.decided_by if decided else "", decided.source if decided else "")
+        return (verdict if macro.usage != "M" or required is not None else None), places
+
+    def _placement_problems(self, macro, in_shared: bool, with_macro: list[int], places) -> None:
+        name = f"{macro.name} functional group"
+        if in_shared and with_macro:
+            self.problems.append(Problem(
+                "error", "functional-group-placement", None, None, macro.module_id,
+                f"{name} is in the shared item and in per-frame items ({_frames_text(with_macro)}): it belongs in "
+                "one of the two places (PS3.3 C.7.6.16.1)"))
+        if places is None:
+            return
+        if in_shared and not places[0]:
+            self.problems.append(Problem("error", "functional-group-placement", None, None, macro.module_id,
+                                         f"{name} is in the shared item but this IOD has it per frame only"))
+        if with_macro and not places[1]:
+            self.problems.append(Problem("error", "functional-group-placement", None, None, macro.module_id,
+                                         f"{name} is in per-frame items but this IOD has it in the shared item only"))
+
+    def _per_frame_macro(self, macro, frames, verdict, waived: bool) -> ModuleReport:
+        """A macro kept per frame: the report from frame 1, problems from every frame (frames named)."""
+        items, base = frames
+        saved = self.problems
+        self.problems = []
+        report = self._module(macro.module_id, f"{macro.name} (per-frame)", "Functional Groups", macro.usage,
+                              macro.condition, items[0], base, "PerFrameFunctionalGroupsSequence[1] > ", waived,
+                              verdict)
+        found = [(1, problem) for problem in self.problems]
+        rules = self.tables.module(macro.module_id).attributes
+        required = (report.required and not waived)
+        for number, item in enumerate(items[1:], start=2):
+            # The other frames: requirements only (their values are not shown), cheap enough for thousands.
+            self._parents[id(item)] = self.ds
+            pending: list[Problem] = []
+            present = self._check_item(item, rules, f"PerFrameFunctionalGroupsSequence[{number}] > ",
+                                       macro.module_id, (), pending)
+            if present or required:
+                found.extend((number, problem) for problem in pending)
+        self.problems = saved
+        self.problems.extend(_by_frames(found))
+        return report
+
+    def _check_item(self, item: Dataset, rules, path: str, module_id: str, prefix: tuple[int, ...],
+                    pending: list[Problem]) -> bool:
+        """The requirement problems of ``rules`` in ``item`` without building reports; True when any is present."""
+        tags = self._tags(item)
+        any_present = False
+        for rule in rules:
+            status = "missing"
+            items: list = []
+            if rule.tag in tags:
+                any_present = True
+                raw = item.get_item(rule.tag, keep_deferred=True)
+                if isinstance(raw, RawDataElement) and not rule.is_sequence and raw.value is not None:
+                    status = "empty" if raw.length == 0 else "present"
+                elif isinstance(raw, RawDataElement) and raw.value is None:
+                    status = "empty" if raw.length == 0 else "present"
+                else:
+                    try:
+                        value = item[rule.tag].value
+                    except Exception:  # noqa: BLE001 - a damaged value: shown with frame 1's kind of check
+                        value = None
+                    status = "empty" if value in (None, "", b"") or value == [] else "present"
+                    if rule.items and isinstance(value, (list, PydicomSequence)):
+                        items = [child for child in value if isinstance(child, Dataset)]
+            label = f"{path}{rule.keyword or tag_text(rule.tag)}"
+            report = AttributeReport(tag_text(rule.tag), rule.keyword, rule.name, rule.type, rule.vr, rule.vm, status,
+                                     tag_value=rule.tag)
+            self._requirement(item, rule, report, label, module_id, pending, nested=bool(path), prefix=prefix)
+            for number, child in enumerate(items[:MAX_ITEMS], start=1):
+                self._parents[id(child)] = item
+                self._check_item(child, rule.items, f"{label}[{number}] > ", module_id, (*prefix, rule.tag), pending)
+        return any_present
+
+    def _all_items(self, tag: int) -> tuple[list[Dataset], int] | None:
         if tag not in self.ds:
             return None
         element = self._element(self.ds, tag, 0)
         if not element.is_sequence or not element.value:
             return None
-        keyword = "SharedFunctionalGroupsSequence" if tag == SHARED_FUNCTIONAL_GROUPS else \
-            "PerFrameFunctionalGroupsSequence"
-        return element.value[0], element.child_base, f"{keyword}[1] > "
+        items = [item for item in element.value if isinstance(item, Dataset)]
+        for item in items:
+            self._parents[id(item)] = self.ds
+        return items, element.child_base
 
     # -- attributes ---------------------------------------------------------------------------------------
 
@@ -734,3 +832,39 @@ def _definers(tables, iod) -> dict[int, int]:
                 counts[rule.tag] = counts.get(rule.tag, 0) + 1
         _DEFINERS[iod.id] = counts
     return counts
+
+
+def _frames_text(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> 'frames 1-3, 7'."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges)
+    return f"frame{'s' if len(numbers) > 1 else ''} {text}"
+
+
+def _by_frames(found: list[tuple[int, Problem]]) -> list[Problem]:
+    """The same problem in several per-frame items, once, naming the frames."""
+    groups: dict[tuple, list[int]] = {}
+    first: dict[tuple, Problem] = {}
+    for number, problem in found:
+        marker = f"PerFrameFunctionalGroupsSequence[{number}]"
+        message = problem.message.replace(marker, "PerFrameFunctionalGroupsSequence[#]")
+        key = (problem.severity, problem.code, problem.tag, problem.keyword, problem.module, message)
+        groups.setdefault(key, []).append(number)
+        first.setdefault(key, problem)
+    merged = []
+    for key, numbers in groups.items():
+        message = key[5]
+        frames = _frames_text(numbers)
+        if "[#]" in message:
+            message = message.replace("PerFrameFunctionalGroupsSequence[#]",
+                                      f"PerFrameFunctionalGroupsSequence[{numbers[0]}]" if len(numbers) == 1 else
+                                      "PerFrameFunctionalGroupsSequence[...]")
+        problem = first[key]
+        merged.append(Problem(problem.severity, problem.code, problem.tag, problem.keyword, problem.module,
+                              f"{message} ({frames})" if len(numbers) > 1 or "[" not in message else message))
+    return merged

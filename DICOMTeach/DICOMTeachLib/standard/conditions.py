@@ -341,6 +341,8 @@ class _Evaluation:
             texts = [_text(value) for value in _selected(values, selector)]
             match = any(text in argument for text in texts)
             shown = "\\".join(_text(value) for value in values) if values else None
+            if shown is not None and tag in _UID_TAGS:
+                return match, f"{name} is {_uid_name(shown)}"
             return match, (f"{name} is {_quoted(shown)}" if shown is not None else f"{name} is absent")
         if test == "binary":
             comparison, expected = argument
@@ -394,6 +396,8 @@ def _decisive(outcomes: list[tuple[str, bool, str]], result: bool) -> list[str]:
         chosen = next(([reason] for _, value, reason in outcomes if not value), [])
     else:
         chosen = [reason for _, value, reason in outcomes if value == result]
+    # Values ("Body Part Examined is 'BREAST'") say more than absences ("Image Laterality is absent"): first.
+    chosen = sorted(chosen, key=lambda reason: " is absent" in reason or " has no " in reason)
     return [reason for reason in dict.fromkeys(chosen) if reason][:4]
 
 
