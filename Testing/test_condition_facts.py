@@ -249,3 +249,18 @@ def test_a_per_frame_only_macro_in_the_shared_item_is_misplaced(shared_data, tmp
     assert any("Frame Content" in message and "shared item and in per-frame items" in message
                for message in placement)
     assert any("Frame Content" in message and "per frame only" in message for message in placement)
+
+
+def test_a_value_outside_the_enumerated_values_is_a_warning(tmp_path):
+    def odd(ds):
+        ds.Laterality = "X"
+        ds.ImageType = ["ORIGINAL", "TERTIARY", "OTHER"]
+
+    explanation = explain(_copy_of(pydicom_test_file("MR_small.dcm"), tmp_path, odd), anatomy=False)
+    found = {(p.severity, p.keyword, p.message) for p in explanation.problems if p.code == "enumerated-value"}
+    assert found == {
+        ("warning", "Laterality", "(0020,0060) Laterality is 'X', not one of its Enumerated Values (R, L)"),
+        ("warning", "ImageType", "(0008,0008) ImageType value 2 is 'TERTIARY', not one of its Enumerated Values "
+                                 "(PRIMARY, SECONDARY)")}
+    assert not [p for p in explain(pydicom_test_file("MR_small.dcm"), anatomy=False).problems
+                if p.code == "enumerated-value"]

@@ -75,7 +75,8 @@ class Tables:
     modules: dict[str, dict[tuple[int, ...], tuple[str, str, bool]]]  # module -> path -> (type, condition, mbpo)
     macro_conditions: dict[str, dict[int, dict[str, str]]]  # module -> macro sequence tag -> {place: condition}
     sop_iods: dict[str, str]  # SOP Class UID -> IOD name
-    enums: dict[str, dict[tuple[int, ...], str]] = field(default_factory=dict)  # module -> path -> values name
+    # module -> path -> [(values name, value selector: -1 for every value)]
+    enums: dict[str, dict[tuple[int, ...], list[tuple[str, int]]]] = field(default_factory=dict)
     string_values: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -370,7 +371,9 @@ def parse_modules(folder: Path) -> tuple[dict[str, list], dict[str, list]]:
             elif line.startswith("InvokeMacro="):
                 current.append(("macro", pairs, where))
             elif line.startswith("Verify="):
-                continue
+                pairs = _pairs(line)
+                if pairs.get("StringEnumValues") and not pairs.get("Condition"):
+                    current.append(("verify", pairs, where))  # an unconditional enumerated-value check
             else:
                 raise FactError(f"{where}: cannot read {line!r}")
     return modules, macros
@@ -389,6 +392,10 @@ def expand(lines: list, macros: dict[str, list], tags: dict[str, int], prefix: t
             if len(stack) <= base:
                 raise FactError(f"{where}: SequenceEnd without Sequence")
             stack.pop()
+        elif kind == "verify":
+            tag = tags.get(pairs["Verify"])
+            if tag is not None:
+                yield ("verify", (*stack, tag), pairs, where)
         elif kind in ("name", "sequence"):
             keyword = pairs.get("Name") or pairs.get("Sequence")
             tag = tags.get(keyword)
@@ -423,7 +430,7 @@ def read_tables(folder: Path) -> Tables:
     module_lines, macros = parse_modules(folder)
     modules: dict[str, dict[tuple[int, ...], tuple[str, str, bool]]] = {}
     macro_conditions: dict[str, dict[int, dict[str, str]]] = {}
-    enums: dict[str, dict[tuple[int, ...], str]] = {}
+    enums: dict[str, dict[tuple[int, ...], list[tuple[str, int]]]] = {}
     for name, lines in module_lines.items():
         attributes: dict[tuple[int, ...], tuple[str, str, bool]] = {}
         for entry in expand(lines, macros, tags):
@@ -439,8 +446,13 @@ def read_tables(folder: Path) -> Tables:
                 elif condition and condition not in conditions:
                     raise FactError(f"{where}: unknown condition name {condition!r}")
                 attributes.setdefault(path, (type_, condition, pairs.get("mbpo") == "true"))
-                if pairs.get("StringEnumValues"):
-                    enums.setdefault(name, {}).setdefault(path, pairs["StringEnumValues"])
+            if entry[0] in ("attribute", "verify") and entry[2].get("StringEnumValues"):
+                _, path, pairs, where = entry
+                selector = pairs.get("ValueSelector", "*")
+                check = (pairs["StringEnumValues"], -1 if selector == "*" else int(selector))
+                checks = enums.setdefault(name, {}).setdefault(path, [])
+                if check not in checks:
+                    checks.append(check)
             elif entry[0] == "invoke":
                 _, path, macro, condition, where = entry
                 condition = condition or "Always"  # a macro invoked without a condition is always required there
@@ -561,7 +573,7 @@ def facts(tables: Tables, standard) -> dict:
         iods[d3_iod] = {"modules": modules, "groups": groups}
 
     attributes: dict[str, dict[str, list]] = {}
-    enums: dict[str, dict[str, str]] = {}
+    enums: dict[str, dict[str, list]] = {}
     fg_macro_sources: dict[int, list[tuple[int, ...]]] = {}
     for module_id, names in sorted(module_sources.items()):
         for name in sorted(names):
@@ -579,9 +591,10 @@ def facts(tables: Tables, standard) -> dict:
                     attributes.setdefault(target, {}).setdefault(path_key(key_path), row)
                     if condition:
                         used.add(condition)
-            for path, values in tables.enums.get(name, {}).items():
-                if values in tables.string_values and path[0] not in (SHARED_GROUPS, PER_FRAME_GROUPS):
-                    enums.setdefault(module_id, {}).setdefault(path_key(path), values)
+            for path, checks in tables.enums.get(name, {}).items():
+                known = [list(check) for check in checks if check[0] in tables.string_values]
+                if known and path[0] not in (SHARED_GROUPS, PER_FRAME_GROUPS):
+                    enums.setdefault(module_id, {}).setdefault(path_key(path), known)
     # Functional group macros by our macro ids (the module whose first attribute is the macro's sequence).
     for iod in standard.iods():
         for reference in standard.functional_groups(iod.id):
@@ -594,7 +607,7 @@ def facts(tables: Tables, standard) -> dict:
     missing = used - set(tables.conditions)
     if missing:
         raise FactError(f"conditions referenced but not defined: {sorted(missing)}")
-    value_lists = sorted({name for rows in enums.values() for name in rows.values()})
+    value_lists = sorted({check[0] for rows in enums.values() for checks in rows.values() for check in checks})
     # Conditions and per-module rows stay JSON text in the file, decoded on first use (a fast first explain).
     return {
         "format": FACTS_FORMAT,

@@ -137,6 +137,7 @@ class _Explainer:
     _definers: dict[int, int] = field(default_factory=dict)  # top-level tag -> how many modules of the IOD define it
     _values: dict = field(default_factory=dict)  # values the condition interpreter read, by (id(data set), tag)
     _deciding: bool = True  # decide 1C/2C conditions (False while walking a module that is absent and not required)
+    _enum_reported: set = field(default_factory=set)
     _file = None
 
     def __post_init__(self) -> None:
@@ -408,6 +409,32 @@ class _Explainer:
         self.problems.extend(_by_frames(found))
         return report
 
+    def _enumerated_value_problems(self, element: _Element, rule, label: str, module_id: str,
+                                   path: tuple[int, ...]) -> None:
+        """A value outside the Enumerated Values the tables list for this attribute (a warning: PS3.5 6.3.5)."""
+        checks = self.facts.enumerated_values(module_id, path)
+        if not checks:
+            return
+        value = element.value
+        if isinstance(value, str):
+            values = value.split("\\")
+        elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+            values = list(value)
+        else:
+            values = [value]
+        texts = [str(one).strip(" \x00") for one in values]
+        key = (id(element), rule.tag, module_id)
+        for allowed, selector in checks:
+            chosen = list(enumerate(texts)) if selector < 0 else list(enumerate(texts))[selector:selector + 1]
+            for index, text in chosen:
+                if text and text not in allowed and (key, index) not in self._enum_reported:
+                    self._enum_reported.add((key, index))
+                    which = f"value {index + 1} " if len(texts) > 1 or selector >= 0 else ""
+                    self.problems.append(Problem(
+                        "warning", "enumerated-value", tag_text(rule.tag), rule.keyword, module_id,
+                        f"{tag_text(rule.tag)} {label} {which}is '{text}', not one of its Enumerated Values "
+                        f"({', '.join(allowed[:12])}{' ...' if len(allowed) > 12 else ''})"))
+
     def _check_item(self, item: Dataset, rules, path: str, module_id: str, prefix: tuple[int, ...],
                     pending: list[Problem]) -> bool:
         """The requirement problems of ``rules`` in ``item`` without building reports; True when any is present."""
@@ -539,6 +566,8 @@ class _Explainer:
             phi_action=self._phi(tag), tag_value=tag,
         )
         self._element_problems(element, keyword, label, ds, module_id)
+        if rule is not None and module_id and not element.empty and not element.deferred and not element.is_sequence:
+            self._enumerated_value_problems(element, rule, label, module_id, (*prefix, tag))
         if element.is_sequence and element.value:
             limit = 1 if tag == PER_FRAME_FUNCTIONAL_GROUPS else MAX_ITEMS
             item_rules = rule.items if rule is not None else ()

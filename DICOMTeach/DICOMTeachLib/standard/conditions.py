@@ -68,7 +68,7 @@ class ConditionFacts:
         self.corrected: dict[str, str] = data["corrected"]  # condition name -> the clause its correction follows
         self._conditions: dict[str, list] = {}
         self._attributes: dict[str, dict[str, list]] = {}
-        self._enums: dict[str, dict[str, str]] = {}
+        self._enums: dict[str, dict[str, list]] = {}
         self._words: dict[str, str] = {}
         self._lock = threading.RLock()
 
@@ -112,13 +112,14 @@ class ConditionFacts:
         row = rows.get(".".join(f"{tag:08x}" for tag in path)) if rows else None
         return AttributeFact(row[0], row[1], bool(row[2])) if row else None
 
-    def enumerated_values(self, module_id: str, path: tuple[int, ...]) -> list[str] | None:
+    def enumerated_values(self, module_id: str, path: tuple[int, ...]) -> list[tuple[list[str], int]]:
+        """[(the enumerated values, which value they are for: -1 every value, 0 the first...)] of an attribute."""
         with self._lock:
             if module_id not in self._enums:
                 text = self._enum_texts.get(module_id)
                 self._enums[module_id] = json.loads(text) if text else {}
-        name = self._enums[module_id].get(".".join(f"{tag:08x}" for tag in path))
-        return self._values.get(name) if name else None
+        checks = self._enums[module_id].get(".".join(f"{tag:08x}" for tag in path), [])
+        return [(self._values[name], selector) for name, selector in checks]
 
     def _module_rows(self, module_id: str) -> dict[str, list]:
         with self._lock:
