@@ -78,6 +78,7 @@ class Tables:
     # module -> path -> [(values name, value selector: -1 for every value)]
     enums: dict[str, dict[tuple[int, ...], list[tuple[str, int]]]] = field(default_factory=dict)
     string_values: dict[str, list[str]] = field(default_factory=dict)
+    licence: str = ""  # dicom3tools' COPYRIGHT: BSD-style, kept with what is derived from the tables
 
 
 def _pairs(line: str) -> dict[str, str]:
@@ -472,6 +473,8 @@ def read_tables(folder: Path) -> Tables:
             if module not in modules:
                 raise FactError(f"iodcomp: IOD {iod} names module {module!r} that module/*.tpl lacks")
     version = (folder / "VERSION").read_text().strip() if (folder / "VERSION").exists() else "unknown"
+    if not (folder / "COPYRIGHT").exists():
+        raise FactError(f"{folder}: no COPYRIGHT file; its licence must travel with the facts")
     sop_iods: dict[str, str] = {}
     for iod, condition in recognised_by.items():
         if condition not in conditions:
@@ -480,7 +483,8 @@ def read_tables(folder: Path) -> Tables:
             if term[2] == "string_in" and term[3] == 0x00080016 and not term[1]:
                 for uid in term[4]:
                     sop_iods.setdefault(uid, iod)
-    return Tables(version, conditions, iods, modules, macro_conditions, sop_iods, enums, string_values(folder))
+    return Tables(version, conditions, iods, modules, macro_conditions, sop_iods, enums, string_values(folder),
+                  (folder / "COPYRIGHT").read_text(encoding="latin-1"))
 
 
 def string_values(folder: Path) -> dict[str, list[str]]:
@@ -612,6 +616,7 @@ def facts(tables: Tables, standard) -> dict:
     return {
         "format": FACTS_FORMAT,
         "source": f"dicom3tools {tables.version}",
+        "licence": tables.licence,
         "conditions": {name: _text(({**tables.conditions, **derived})[name]) for name in sorted(used | set(derived))},
         "sop_classes": sop_classes,
         "iods": iods,

@@ -9,6 +9,7 @@ to the file's anatomy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import warnings
@@ -494,8 +495,17 @@ class _Explainer:
 
     def _attribute_verdict(self, ds: Dataset, rule, kind: str, module_id: str, prefix: tuple[int, ...],
                            nested: bool) -> tuple[Verdict, bool]:
-        """(verdict, may be present otherwise) of a 1C/2C attribute: dicom3tools' facts, else a hand-written rule."""
+        """(verdict, may be present otherwise) of a 1C/2C attribute, saying where the 2026 edition's type differs
+        from the one in dicom3tools' tables."""
         fact = self.facts.attribute(module_id, (*prefix, rule.tag)) if module_id else None
+        verdict, may_be_present = self._attribute_verdict_of(ds, rule, kind, module_id, prefix, nested, fact)
+        if fact is not None and fact.type and fact.type != kind:
+            note = f" [Type {kind} in the 2026 edition; Type {fact.type} in dicom3tools' 2024 tables]"
+            verdict = dataclasses.replace(verdict, condition=verdict.condition + note)
+        return verdict, may_be_present
+
+    def _attribute_verdict_of(self, ds: Dataset, rule, kind: str, module_id: str, prefix: tuple[int, ...],
+                              nested: bool, fact) -> tuple[Verdict, bool]:
         verdict = None
         if fact is not None and fact.condition and not self._deciding:
             return Verdict(None, self.facts.words(fact.condition), "", "the module is neither present nor required"), True
@@ -514,7 +524,8 @@ class _Explainer:
         if fact is not None:
             return Verdict(None, "the standard's condition needs knowledge outside the file (dicom3tools: "
                                  "NoCondition)", "", f"dicom3tools ({self.facts.source})"), True
-        return Verdict(None, "not in the condition tables", ""), True
+        return Verdict(None, "no condition in dicom3tools' (2024-12) tables: newer in the 2026 edition, or nested "
+                             "deeper than they reach", ""), True
 
     def _requirement(self, ds: Dataset, rule, report: AttributeReport, label: str, module_id: str,
                      pending: list[Problem], nested: bool, prefix: tuple[int, ...] = ()) -> None:

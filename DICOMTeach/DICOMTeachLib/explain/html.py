@@ -130,7 +130,8 @@ def _module(module: ModuleReport, explanation: Explanation) -> str:
     condition = ""
     if module.usage == "C" and module.condition:
         result = {True: "holds", False: "does not hold", None: "not machine-checkable"}[module.condition_result]
-        condition = f"<div class=muted>Condition: {escape(module.condition)} &rarr; <b>{result}</b></div>"
+        because = f" ({escape(module.decided_by)})" if module.decided_by else ""
+        condition = f"<div class=muted>Condition: {escape(module.condition)} &rarr; <b>{result}</b>{because}</div>"
     opened = " open" if module.status == "partial" else ""
     head = (f"<details{opened}><summary><span class={module.status}>{escape(module.name)}</span>"
             f"<span class=badge>{escape(module.usage)}</span><span class=badge>{module.status}</span>"
@@ -165,10 +166,20 @@ def _attribute_row(attribute: AttributeReport, explanation: Explanation, module_
         value = f"{value}{nested}"
     return (f"<tr class={attribute.status}><td class=mono>{attribute.tag}</td><td>{name}</td>"
             f"<td><span class='badge {type_class}'>{escape(attribute.type or '-')}</span></td>"
-            f"<td>{escape(attribute.vr)}</td><td>{attribute.status}</td><td>{value}</td>"
+            f"<td>{escape(attribute.vr)}</td><td>{attribute.status}{_verdict(attribute)}</td><td>{value}</td>"
             f"<td>{'' if attribute.offset is None else attribute.offset}</td>"
             f"<td>{'' if attribute.length is None else attribute.length}</td>"
             f"<td>{escape(attribute.phi_action or '')}</td></tr>")
+
+
+def _verdict(attribute: AttributeReport) -> str:
+    """A 1C/2C attribute's verdict under its status: required or not, the condition and what decided it."""
+    if attribute.type not in ("1C", "2C"):
+        return ""
+    verdict = {True: "required", False: "not required", None: "cannot tell"}[attribute.required]
+    detail = attribute.decided_by or attribute.condition
+    return f"<div class=muted title='{escape(attribute.condition, quote=True)}'>{verdict}" \
+           f"{': ' + escape(detail) if detail else ''}</div>"
 
 
 def _link(explanation: Explanation, module_id: str | None, tag: int | None) -> str | None:

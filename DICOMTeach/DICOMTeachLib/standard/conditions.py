@@ -370,7 +370,7 @@ class _Evaluation:
                      for text in (_text(value) for value in _selected(_values(item, tag, self.cache), selector))
                      if text in expected]
             return bool(found), (f"{_name(sequence)} has an item with {name} {_quoted(found[0])}" if found else
-                                 f"{_name(sequence)} has no item with {name} among the values listed")
+                                 f"{_name(sequence)} has no item with {name} {_listed(expected, False)}")
         if test in ("path", "path_first", "path_items", "path_first_items"):
             items = _items(ds, argument, self.cache)
             first = test in ("path_first", "path_first_items")
