@@ -789,7 +789,11 @@ class _Explainer:
     def _encoding(self, ds: Dataset) -> tuple[bool | None, bool | None]:
         encoding = self._encodings.get(id(ds))
         if encoding is None:
-            encoding = self._encodings[id(ds)] = ds.original_encoding
+            # The encoding the elements were read with: a file may write an implicit VR data set under an
+            # explicit VR transfer syntax (pydicom then reads it as implicit), and lengths are read that way.
+            raw = next((element for element in ds._dict.values() if isinstance(element, RawDataElement)), None)
+            encoding = (raw.is_implicit_VR, raw.is_little_endian) if raw is not None else ds.original_encoding
+            self._encodings[id(ds)] = encoding
         return encoding
 
     def _names(self, tag: int, ds: Dataset) -> tuple[str, str, str]:

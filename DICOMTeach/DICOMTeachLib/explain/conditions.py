@@ -214,6 +214,9 @@ ATTRIBUTE_CONDITIONS: dict[int, Condition] = {
 #: definition in ..."): e.g. SC Equipment makes Modality type 3 instead of General Series' type 1.
 TYPE_OVERRIDES: dict[str, frozenset[int]] = {
     "sc-equipment": frozenset({0x00080060}),  # PS3.3 C.8.6.1
+    # US Image makes Frame Increment Pointer 1C ("Required if the image is multi-frame"), the Multi-frame
+    # module's Type 1 included: PS3.3 C.8.5.6 Table C.8-17.
+    "us-image": frozenset({0x00280009}),
 }
 
 
