@@ -139,6 +139,7 @@ class _Explainer:
     _values: dict = field(default_factory=dict)  # values the condition interpreter read, by (id(data set), tag)
     _deciding: bool = True  # decide 1C/2C conditions (False while walking a module that is absent and not required)
     _enum_reported: set = field(default_factory=set)
+    _verdicts: dict = field(default_factory=dict)  # (condition, id(data set), id(parent)) -> Verdict
     _file = None
 
     def __post_init__(self) -> None:
@@ -510,7 +511,11 @@ class _Explainer:
         if fact is not None and fact.condition and not self._deciding:
             return Verdict(None, self.facts.words(fact.condition), "", "the module is neither present nor required"), True
         if fact is not None and fact.condition:
-            verdict = self.facts.decide(fact.condition, ds, self.ds, self._parents.get(id(ds), self.ds), self._values)
+            parent = self._parents.get(id(ds), self.ds)
+            key = (fact.condition, id(ds), id(parent))  # many attributes of a data set share one condition
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self._verdicts[key] = self.facts.decide(fact.condition, ds, self.ds, parent, self._values)
             if verdict.required is not None:
                 return verdict, fact.may_be_present_otherwise
         # The top-level table speaks about a module's own attributes; inside items the same tag can carry

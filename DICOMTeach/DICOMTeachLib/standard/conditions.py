@@ -70,6 +70,8 @@ class ConditionFacts:
         self._attributes: dict[str, dict[str, list]] = {}
         self._enums: dict[str, dict[str, list]] = {}
         self._words: dict[str, str] = {}
+        self._attribute_facts: dict[tuple[str, tuple[int, ...]], AttributeFact | None] = {}
+        self._enum_checks: dict[tuple[str, tuple[int, ...]], list[tuple[list[str], int]]] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -108,12 +110,23 @@ class ConditionFacts:
 
     def attribute(self, module_id: str, path: tuple[int, ...]) -> AttributeFact | None:
         """The fact of a 1C/2C attribute at this tag path inside the module (sequences first)."""
+        key = (module_id, path)
+        if key in self._attribute_facts:
+            return self._attribute_facts[key]
         rows = self._module_rows(module_id)
         row = rows.get(".".join(f"{tag:08x}" for tag in path)) if rows else None
-        return AttributeFact(row[0], row[1], bool(row[2])) if row else None
+        fact = self._attribute_facts[key] = AttributeFact(row[0], row[1], bool(row[2])) if row else None
+        return fact
 
     def enumerated_values(self, module_id: str, path: tuple[int, ...]) -> list[tuple[list[str], int]]:
         """[(the enumerated values, which value they are for: -1 every value, 0 the first...)] of an attribute."""
+        key = (module_id, path)
+        if key in self._enum_checks:
+            return self._enum_checks[key]
+        self._enum_checks[key] = checks = self._enumerated_values(module_id, path)
+        return checks
+
+    def _enumerated_values(self, module_id: str, path: tuple[int, ...]) -> list[tuple[list[str], int]]:
         with self._lock:
             if module_id not in self._enums:
                 text = self._enum_texts.get(module_id)
