@@ -264,3 +264,32 @@ def test_a_value_outside_the_enumerated_values_is_a_warning(tmp_path):
                                  "(PRIMARY, SECONDARY)")}
     assert not [p for p in explain(pydicom_test_file("MR_small.dcm"), anatomy=False).problems
                 if p.code == "enumerated-value"]
+
+
+def test_rescale_type_is_required_where_rescale_intercept_is_present(tmp_path):
+    def rescaled(ds):
+        ds.RescaleIntercept, ds.RescaleSlope = "0", "1"
+
+    assert not [p for p in explain(pydicom_test_file("SC_rgb.dcm"), anatomy=False).problems
+                if p.keyword == "RescaleType"]
+    explanation = explain(_copy_of(pydicom_test_file("SC_rgb.dcm"), tmp_path, rescaled), anatomy=False)
+    problems = [p for p in explanation.problems if p.keyword == "RescaleType"]
+    assert [(p.code, p.module) for p in problems] == [("type1c-missing", "modality-lut")]
+    assert "Rescale Intercept is present" in problems[0].message
+
+
+def test_lut_explanation_missing_inside_a_real_world_value_mapping_item(tmp_path):
+    def without_explanation(ds):
+        for item in ds.SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence:
+            if "LUTExplanation" in item:
+                del item.LUTExplanation
+
+    source = pydicom_test_file("eCT_Supplemental.dcm")
+    assert not [p for p in explain(source, anatomy=False).problems if p.keyword == "LUTExplanation"]
+    explanation = explain(_copy_of(source, tmp_path, without_explanation), anatomy=False)
+    problems = [p for p in explanation.problems if p.keyword == "LUTExplanation"]
+    assert [p.code for p in problems] == ["type1-missing"]
+    assert "SharedFunctionalGroupsSequence[1] > RealWorldValueMappingSequence[1] > LUTExplanation" in \
+        problems[0].message
+    macro = explanation.module("real-world-value-mapping-macro")
+    assert macro is not None and macro.attributes[0].keyword == "RealWorldValueMappingSequence"

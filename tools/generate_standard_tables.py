@@ -325,8 +325,12 @@ def functional_group_macros(tree, ie, olds, fg_usage, macro_of_sequence, macro_n
         name = macro_names.get(macro_id, keyword_name)
         usage, condition = next((fg_usage[(old, macro_id)] for old in olds if (old, macro_id) in fg_usage),
                                 ("C", ""))
-        macros.append([macro_id, ie, usage, condition if usage == "C" else ""])
-        modules.setdefault(macro_id, [name, [node]])
+        entry_id = macro_id
+        if macro_id in modules and not any(child[0] == node[0] for child in modules[macro_id][1]):
+            # A module of the same name (the Real World Value Mapping module of its own IOD) is not this macro.
+            entry_id = f"{macro_id}-macro"
+        macros.append([entry_id, ie, usage, condition if usage == "C" else ""])
+        modules.setdefault(entry_id, [name, [node]])
     return macros
 
 
