@@ -293,3 +293,11 @@ def test_lut_explanation_missing_inside_a_real_world_value_mapping_item(tmp_path
         problems[0].message
     macro = explanation.module("real-world-value-mapping-macro")
     assert macro is not None and macro.attributes[0].keyword == "RealWorldValueMappingSequence"
+
+
+def test_an_attribute_two_modules_define_is_reported_once():
+    # Frame Increment Pointer belongs to the Multi-frame and the US Image module of this IOD (the latter makes
+    # it 1C, PS3.3 C.8.5.6): one missing attribute, one problem.
+    explanation = explain(pydicom_test_file("OBXXXX1A_rle_2frame.dcm"), anatomy=False)
+    assert explanation.iod[0] == "ultrasound-multi-frame-image"
+    assert [p.code for p in explanation.problems if p.keyword == "FrameIncrementPointer"] == ["type1c-missing"]

@@ -190,7 +190,7 @@ class _Explainer:
             explanation.other_elements.append(report)
         self._other_element_problems(explanation.other_elements, known_iod=iod is not None)
         self._modality_problem(sop_uid)
-        explanation.problems = self.problems
+        explanation.problems = _once(self.problems)
         return explanation
 
     def _type_overrides(self, iod) -> dict[int, str]:
@@ -917,3 +917,19 @@ def _by_frames(found: list[tuple[int, Problem]]) -> list[Problem]:
         merged.append(Problem(problem.severity, problem.code, problem.tag, problem.keyword, problem.module,
                               f"{message} ({frames})" if len(numbers) > 1 or "[" not in message else message))
     return merged
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: an attribute two modules of the IOD define (Frame Increment Pointer in US Image and
+    Multi-frame) is one finding, reported by the first module."""
+    seen: set[tuple] = set()
+    unique = []
+    for problem in problems:
+        # Requirement messages differ only in the reason each module's condition gives: key on what is named.
+        what = problem.message.split(" is ")[0] if problem.code.startswith(("type", "condition-")) else \
+            problem.message
+        key = (problem.severity, problem.code, problem.tag, what)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
