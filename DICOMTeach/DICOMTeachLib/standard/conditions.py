@@ -246,13 +246,20 @@ def _values(ds: Dataset | None, tag: int, cache: dict | None = None) -> list:
     return [value]
 
 
-def _is_sequence_tag(tag: int) -> bool:
-    from pydicom.datadict import dictionary_VR
+_SEQUENCE_TAGS: dict[int, bool] = {}
 
-    try:
-        return dictionary_VR(tag) == "SQ"
-    except KeyError:
-        return False
+
+def _is_sequence_tag(tag: int) -> bool:
+    known = _SEQUENCE_TAGS.get(tag)
+    if known is None:
+        from pydicom.datadict import dictionary_VR
+
+        try:
+            known = dictionary_VR(tag) == "SQ"
+        except KeyError:
+            known = False
+        _SEQUENCE_TAGS[tag] = known
+    return known
 
 
 def _text(value: object) -> str:
@@ -284,12 +291,19 @@ def _items(ds: Dataset | None, tag: int, cache: dict | None = None) -> list:
 
 
 def _present_in_path(ds: Dataset, tag: int, first_only: bool, needs_items: bool, cache: dict) -> bool:
-    """The element is in ``ds`` or (recursively) in an item of one of its sequences."""
+    """The element is in ``ds`` or (recursively) in an item of one of its sequences (remembered per data set)."""
+    key = ("path", id(ds), tag, first_only, needs_items)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _search_path(ds, tag, first_only, needs_items, cache)
+    return found
+
+
+def _search_path(ds: Dataset, tag: int, first_only: bool, needs_items: bool, cache: dict) -> bool:
     if tag in ds:
         return bool(_items(ds, tag, cache)) if needs_items else True
-    for element_tag in ds.keys():
-        raw = _element(ds, element_tag)
-        if raw is None or raw.VR not in ("SQ", "UN", None):
+    for element_tag, raw in list(ds._dict.items()):
+        if raw.VR not in ("SQ", "UN", None) or (raw.VR is None and not _is_sequence_tag(element_tag)):
             continue
         items = _items(ds, element_tag, cache)
         for item in items[:1] if first_only else items:
@@ -312,7 +326,12 @@ class _Evaluation:
                 value, inner = self.run(term[3])
                 reason = "; ".join(inner)
             else:
-                value, reason = self.test(term)
+                # The same test on the same data set recurs across conditions (SOP Class, Modality...): once.
+                key = ("test", id(term), id(self.scopes[term[6]]))
+                known = self.cache.get(key)
+                if known is None:
+                    known = self.cache[key] = self.test(term)
+                value, reason = known
             if negate:
                 value = not value
             if operator == "&":
