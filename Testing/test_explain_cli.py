@@ -14,9 +14,10 @@ from DICOMTeachLib.testdata import pydicom_test_file
 
 FILE_KEYS = {"path", "sop_class_uid", "sop_class_name", "iod", "transfer_syntax", "modules", "problems",
              "other_elements", "service"}
-MODULE_KEYS = {"id", "name", "ie", "usage", "condition", "condition_result", "status", "attributes"}
+MODULE_KEYS = {"id", "name", "ie", "usage", "condition", "condition_result", "required", "decided_by",
+               "condition_words", "status", "attributes"}
 ATTRIBUTE_KEYS = {"tag", "keyword", "name", "type", "vr", "vm", "status", "value", "length", "offset", "phi_action",
-                  "items"}
+                  "condition", "required", "decided_by", "items"}
 PROBLEM_KEYS = {"severity", "code", "tag", "keyword", "module", "message"}
 
 

@@ -162,11 +162,13 @@ def test_unedited_code_item_needs_nothing_more(tmp_path):
     assert _title_code_problems(tmp_path, lambda item: None) == {}
 
 
-def test_code_item_without_any_code_value_misses_code_value(tmp_path):
+def test_code_item_without_any_code_value_misses_each_form_of_the_code(tmp_path):
+    # PS3.3 Table 8.8-1: exactly one of Code Value, Long Code Value and URN Code Value carries the code; with
+    # none of them, each one's condition ("the other two are absent") holds, as dciodvfy's tables say.
     def drop(item):
         del item.CodeValue
 
-    assert set(_title_code_problems(tmp_path, drop)) == {"CodeValue"}
+    assert set(_title_code_problems(tmp_path, drop)) == {"CodeValue", "LongCodeValue", "URNCodeValue"}
 
 
 def test_code_item_with_a_long_code_value_needs_no_code_value(tmp_path):
@@ -302,7 +304,6 @@ _PLANE_MACROS = ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrienta
 @pytest.mark.parametrize(("module_id", "wording"), [
     ("frame-of-reference", "Required if Pixel Measures or Plane Position (Patient) or Plane Orientation (Patient) "
                            "Functional Group Macros are present"),
-    ("plane-orientation-patient", "Required if Pixel Measures or Plane Position (Patient) Macros Present"),
 ])
 def test_multi_frame_secondary_capture_geometry_follows_its_plane_macros(shared_data, tmp_path, module_id,
                                                                           wording):
@@ -318,6 +319,30 @@ def test_multi_frame_secondary_capture_geometry_follows_its_plane_macros(shared_
                     delattr(item, keyword)
 
     assert module_condition(module_id, pydicom.dcmread(_edited_copy(source, tmp_path, flat)), wording) is False
+
+
+def test_multi_frame_secondary_capture_plane_orientation_follows_the_facts(shared_data, tmp_path):
+    # Plane Orientation (Patient) in a Multi-frame Grayscale Byte SC image: required (shared or per frame) when
+    # Pixel Measures or Plane Position are there; the generated facts say where and when.
+    from DICOMTeachLib.standard.conditions import condition_facts
+
+    facts = condition_facts()
+    places = facts.group_places("1.2.840.10008.5.1.4.1.1.7.2", 0x00209116)
+    assert places is not None and all(places)
+    source = shared_data / "small-seg-24x38x3" / "label.seg"
+
+    def required(ds) -> bool:
+        return any(facts.decide(name, ds, ds).required for name in places)
+
+    assert required(pydicom.dcmread(source)) is True
+
+    def flat(ds):
+        for item in [*ds.SharedFunctionalGroupsSequence, *ds.PerFrameFunctionalGroupsSequence]:
+            for keyword in _PLANE_MACROS:
+                if keyword in item:
+                    delattr(item, keyword)
+
+    assert required(pydicom.dcmread(_edited_copy(source, tmp_path, flat))) is False
 
 
 def test_enhanced_xa_frame_of_reference_follows_the_tabletop_relationship(shared_data, tmp_path):

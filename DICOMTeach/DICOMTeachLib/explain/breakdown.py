@@ -9,6 +9,7 @@ to the file's anatomy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import warnings
@@ -22,9 +23,12 @@ from pydicom.sequence import Sequence as PydicomSequence
 from pydicom.uid import UID
 
 from ..errors import DICOMTeachError, InvalidDicomError, UnknownIODError
+from ..standard.conditions import Verdict
 from ..standard.services import sop_class_service
 from ..tag_format import tag_text
 from .conditions import (
+    FACTS_CANNOT_EXPRESS,
+    HAND_WRITTEN_SOURCE,
     TYPE_OVERRIDES,
     applies_to_value_type,
     attribute_condition,
@@ -151,13 +155,22 @@ class _Explainer:
     _overrides: dict[int, str] = field(default_factory=dict)  # tag -> type imposed by another module
     _encodings: dict[int, tuple[bool | None, bool | None]] = field(default_factory=dict)
     _name_cache: dict[tuple[int, int], tuple[str, str, str]] = field(default_factory=dict)
+    _parents: dict[int, Dataset] = field(default_factory=dict)  # id(item) -> the data set holding its sequence
+    _definers: dict[int, int] = field(default_factory=dict)  # top-level tag -> how many modules of the IOD define it
+    _values: dict = field(default_factory=dict)  # values the condition interpreter read, by (id(data set), tag)
+    _deciding: bool = True  # decide 1C/2C conditions (False while walking a module that is absent and not required)
+    _enum_reported: set = field(default_factory=set)
+    _verdicts: dict = field(default_factory=dict)  # (condition, id(data set), id(parent)) -> Verdict
     _file = None
 
     def __post_init__(self) -> None:
         from ..standard import standard
+        from ..standard.conditions import condition_facts
 
         self.tables = standard()
+        self.facts = condition_facts()
         self.ds = self.instance.dataset
+        self.sop_uid = ""
 
     # -- the whole instance -------------------------------------------------------------------------------
 
@@ -166,7 +179,7 @@ class _Explainer:
         for severity, code, message in self.instance.notes:
             self.problems.append(Problem(severity, code, None, None, None, message))
         # A DICOMDIR has no SOP Common module: its SOP class is only in the file meta (PS3.10 7.1, 8.6).
-        sop_uid = self._string(ds, 0x00080016) or self._directory_sop_class()
+        sop_uid = self.sop_uid = self._string(ds, 0x00080016) or self._directory_sop_class()
         entry = self.tables.sop_class(sop_uid) if sop_uid else None
         iod = None
         if entry is not None:
@@ -186,6 +199,7 @@ class _Explainer:
         covered: set[int] = {FILE_META_GROUP}
         if iod is not None:
             self._overrides = self._type_overrides(iod)
+            self._definers = _definers(self.tables, iod)
             for reference in iod.modules:
                 module = self._module(reference.module_id, reference.name, reference.ie, reference.usage,
                                       reference.condition)
@@ -201,7 +215,7 @@ class _Explainer:
             explanation.other_elements.append(report)
         self._other_element_problems(explanation.other_elements, known_iod=iod is not None)
         self._modality_problem(sop_uid)
-        explanation.problems = self.problems
+        explanation.problems = _once(self.problems)
         return explanation
 
     def _directory_sop_class(self) -> str:
@@ -270,13 +284,25 @@ class _Explainer:
     # -- modules ------------------------------------------------------------------------------------------
 
     def _module(self, module_id: str, name: str, ie: str, usage: str, condition: str,
-                ds: Dataset | None = None, base: int = 0, path: str = "", waived: bool = False) -> ModuleReport:
+                ds: Dataset | None = None, base: int = 0, path: str = "", waived: bool = False,
+                verdict: Verdict | None = None) -> ModuleReport:
         ds = self.ds if ds is None else ds
         definition = self.tables.module(module_id)
         pending: list[Problem] = []
+        # Conditions speak about the whole instance, also for a functional group macro checked in an item.
+        if verdict is None:
+            verdict = self._module_verdict(module_id, usage, condition) if usage == "C" else None
+        # The 1C/2C verdicts of a module that is neither in the file nor required would decide nothing a reader
+        # needs: they stay open (and cost nothing).
+        tags = self._tags(ds)
+        self._deciding = (usage == "M" or bool(verdict and verdict.required)
+                          or any(rule.tag in tags for rule in definition.attributes))
         attributes = [self._rule_report(ds, rule, base, path, module_id, pending)
                       for rule in definition.attributes]
+        self._deciding = True
         present = [a for a in attributes if a.status != "missing"]
+        if usage in ("C", "U") and not path and present:
+            present = self._own_attributes(module_id, usage, attributes, present)
         if not present:
             status = "absent"
         elif all(a.status != "missing" for a in attributes
@@ -284,86 +310,291 @@ class _Explainer:
             status = "present"
         else:
             status = "partial"
-        # Conditions speak about the whole instance, also for a functional group macro checked in an item.
-        result = module_condition(module_id, self.ds, condition) if usage == "C" else None
-        report = ModuleReport(module_id, name, ie, usage, condition, result, status, attributes)
+        report = ModuleReport(module_id, name, ie, usage, condition, verdict.required if verdict else None, status,
+                              attributes, decided_by=verdict.decided_by if verdict else "",
+                              condition_words=verdict.condition if verdict else "")
         if (report.required and not waived) or status != "absent":
             self.problems.extend(pending)
         return report
 
-    def _functional_groups(self, iod_id: str) -> list[ModuleReport]:
-        """Enhanced multi-frame: each functional group macro, from the shared item or else the first frame.
+    def _own_attributes(self, module_id: str, usage: str, attributes: list[AttributeReport],
+                        present: list[AttributeReport]) -> list[AttributeReport]:
+        """The present attributes that show an optional module is there: only those no other module of the IOD
+        defines (Pixel Spacing alone does not make an Image Plane module on a Secondary Capture image). When
+        every attribute of the module is shared, dicom3tools' presence condition for the module decides."""
+        if any(self._definers.get(a.tag_value, 1) <= 1 for a in present):
+            return present
+        if any(self._definers.get(a.tag_value, 1) <= 1 for a in attributes):
+            return []
+        fact = self.facts.module_condition(self.sop_uid, module_id)
+        if fact and fact[0] == "U":
+            return present if self.facts.decide(fact[1], self.ds, self.ds, cache=self._values).required else []
+        return present
 
-        A macro sits in one of the two places, so its requirements are checked where it is found; a
-        required macro found in neither is reported once (its sequence is missing).
+    def _module_verdict(self, module_id: str, usage: str, condition: str) -> Verdict:
+        """Is a conditional module required? dicom3tools' facts first; a hand-written rule where they cannot tell."""
+        clause = FACTS_CANNOT_EXPRESS.get(module_id)
+        result = module_condition(module_id, self.ds, condition) if clause else None
+        if result is not None:
+            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", clause)
+        fact = self.facts.module_condition(self.sop_uid, module_id)
+        verdict = None
+        if fact and fact[0] == "C":
+            verdict = self.facts.decide(self.facts.required_condition(fact[1]), self.ds, self.ds, cache=self._values)
+        if verdict is not None and verdict.required is False and fact[2]:
+            # dicom3tools only looks for the module's attributes: their absence does not settle the standard's
+            # condition (e.g. "contrast media was used").
+            verdict = Verdict(None, condition or verdict.condition, "", verdict.source)
+        if verdict is not None and verdict.required is not None:
+            return verdict
+        result = module_condition(module_id, self.ds, condition)
+        if result is not None:
+            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})",
+                           HAND_WRITTEN_SOURCE)
+        return verdict or Verdict(None, condition)
+
+    def _functional_groups(self, iod_id: str) -> list[ModuleReport]:
+        """Enhanced multi-frame: each functional group macro, where the file puts it.
+
+        A macro sits either in the shared item or in every per-frame item (PS3.3 C.7.6.16.1): the report shows
+        it from the shared item or from frame 1, and every per-frame item is checked, problems naming the
+        frames concerned. Where the IOD allows the macro (shared, per-frame or both) comes from the facts.
         """
         macros = self.tables.functional_groups(iod_id)
-        shared = self._first_item(SHARED_FUNCTIONAL_GROUPS)
-        per_frame = self._first_item(PER_FRAME_FUNCTIONAL_GROUPS)
-        if not macros or (shared is None and per_frame is None):
+        shared = self._all_items(SHARED_FUNCTIONAL_GROUPS)
+        frames = self._all_items(PER_FRAME_FUNCTIONAL_GROUPS)
+        if not macros or (shared is None and frames is None):
             return []
+        shared_item = shared[0][0] if shared and shared[0] else None
         reports = []
         for macro in macros:
-            tags = [rule.tag for rule in self.tables.module(macro.module_id).attributes]
-            if shared is not None and any(tag in self._tags(shared[0]) for tag in tags):
-                (item, base, path), place = shared, "shared"
-            elif per_frame is not None and any(tag in self._tags(per_frame[0]) for tag in tags):
-                (item, base, path), place = per_frame, "per-frame, frame 1"
+            definition = self.tables.module(macro.module_id)
+            tags = [rule.tag for rule in definition.attributes]
+            in_shared = shared_item is not None and any(tag in self._tags(shared_item) for tag in tags)
+            with_macro = [number for number, item in enumerate(frames[0] if frames else [], start=1)
+                          if any(tag in self._tags(item) for tag in tags)]
+            verdict, places = self._macro_verdict(macro, tags)
+            self._placement_problems(macro, in_shared, with_macro, places)
+            if in_shared:
+                item, base, path, place = shared_item, shared[1], "SharedFunctionalGroupsSequence[1] > ", "shared"
+            elif with_macro:
+                item, base = frames[0][0], frames[1]
+                path, place = "PerFrameFunctionalGroupsSequence[1] > ", "per-frame"
             else:
                 item, base, place = Dataset(), 0, "not in the file"
                 path = "SharedFunctionalGroupsSequence or PerFrameFunctionalGroupsSequence[1] > "
             waived = macro_waived(macro.module_id, self.ds, in_shared_item=place == "shared")
             if waived and place == "not in the file":
                 place = "not needed here"
-            reports.append(self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups",
-                                        macro.usage, macro.condition, item, base, path, waived))
+            if place == "per-frame":
+                report = self._per_frame_macro(macro, frames, verdict, waived)
+            else:
+                report = self._module(macro.module_id, f"{macro.name} ({place})", "Functional Groups", macro.usage,
+                                      macro.condition, item, base, path, waived, verdict)
+            reports.append(report)
         return reports
 
-    def _first_item(self, tag: int) -> tuple[Dataset, int, str] | None:
+    def _macro_verdict(self, macro, tags: list[int]) -> tuple[Verdict | None, tuple[str, str] | None]:
+        """(is the macro required, where the IOD allows it) from the facts; (None, None) when they lack it."""
+        places = self.facts.group_places(self.sop_uid, tags[0]) if tags else None
+        if places is None:
+            return None, None
+        verdicts = [self.facts.decide(name, self.ds, self.ds, cache=self._values) for name in places if name]
+        results = [verdict.required for verdict in verdicts]
+        required = True if True in results else (False if results and all(r is False for r in results) else None)
+        decided = next((verdict for verdict in verdicts if verdict.required == required), None)
+        words = " / ".join(dict.fromkeys(verdict.condition for verdict in verdicts))
+        verdict = Verdict(required, words, decided.decided_by if decided else "", decided.source if decided else "")
+        return (verdict if macro.usage != "M" or required is not None else None), places
+
+    def _placement_problems(self, macro, in_shared: bool, with_macro: list[int], places) -> None:
+        name = f"{macro.name} functional group"
+        if in_shared and with_macro:
+            self.problems.append(Problem(
+                "error", "functional-group-placement", None, None, macro.module_id,
+                f"{name} is in the shared item and in per-frame items ({_frames_text(with_macro)}): it belongs in "
+                "one of the two places (PS3.3 C.7.6.16.1)"))
+        if places is None:
+            return
+        if in_shared and not places[0]:
+            self.problems.append(Problem("error", "functional-group-placement", None, None, macro.module_id,
+                                         f"{name} is in the shared item but this IOD has it per frame only"))
+        if with_macro and not places[1]:
+            self.problems.append(Problem("error", "functional-group-placement", None, None, macro.module_id,
+                                         f"{name} is in per-frame items but this IOD has it in the shared item only"))
+
+    def _per_frame_macro(self, macro, frames, verdict, waived: bool) -> ModuleReport:
+        """A macro kept per frame: the report from frame 1, problems from every frame (frames named)."""
+        items, base = frames
+        saved = self.problems
+        self.problems = []
+        report = self._module(macro.module_id, f"{macro.name} (per-frame)", "Functional Groups", macro.usage,
+                              macro.condition, items[0], base, "PerFrameFunctionalGroupsSequence[1] > ", waived,
+                              verdict)
+        found = [(1, problem) for problem in self.problems]
+        rules = self.tables.module(macro.module_id).attributes
+        required = (report.required and not waived)
+        for number, item in enumerate(items[1:], start=2):
+            # The other frames: requirements only (their values are not shown), cheap enough for thousands.
+            self._parents[id(item)] = self.ds
+            pending: list[Problem] = []
+            present = self._check_item(item, rules, f"PerFrameFunctionalGroupsSequence[{number}] > ",
+                                       macro.module_id, (), pending)
+            if present or required:
+                found.extend((number, problem) for problem in pending)
+        self.problems = saved
+        self.problems.extend(_by_frames(found))
+        return report
+
+    def _enumerated_value_problems(self, element: _Element, rule, label: str, module_id: str,
+                                   path: tuple[int, ...]) -> None:
+        """A value outside the Enumerated Values the tables list for this attribute (a warning: PS3.5 6.3.5)."""
+        checks = self.facts.enumerated_values(module_id, path)
+        if not checks:
+            return
+        value = element.value
+        if isinstance(value, str):
+            values = value.split("\\")
+        elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+            values = list(value)
+        else:
+            values = [value]
+        texts = [str(one).strip(" \x00") for one in values]
+        key = (id(element), rule.tag, module_id)
+        for allowed, selector in checks:
+            chosen = list(enumerate(texts)) if selector < 0 else list(enumerate(texts))[selector:selector + 1]
+            for index, text in chosen:
+                if text and text not in allowed and (key, index) not in self._enum_reported:
+                    self._enum_reported.add((key, index))
+                    which = f"value {index + 1} " if len(texts) > 1 or selector >= 0 else ""
+                    self.problems.append(Problem(
+                        "warning", "enumerated-value", tag_text(rule.tag), rule.keyword, module_id,
+                        f"{tag_text(rule.tag)} {label} {which}is '{text}', not one of its Enumerated Values "
+                        f"({', '.join(allowed[:12])}{' ...' if len(allowed) > 12 else ''})"))
+
+    def _check_item(self, item: Dataset, rules, path: str, module_id: str, prefix: tuple[int, ...],
+                    pending: list[Problem]) -> bool:
+        """The requirement problems of ``rules`` in ``item`` without building reports; True when any is present."""
+        tags = self._tags(item)
+        any_present = False
+        for rule in rules:
+            status = "missing"
+            items: list = []
+            if rule.tag in tags:
+                any_present = True
+                raw = item.get_item(rule.tag, keep_deferred=True)
+                if isinstance(raw, RawDataElement) and not rule.is_sequence and raw.value is not None:
+                    status = "empty" if raw.length == 0 else "present"
+                elif isinstance(raw, RawDataElement) and raw.value is None:
+                    status = "empty" if raw.length == 0 else "present"
+                else:
+                    try:
+                        value = item[rule.tag].value
+                    except Exception:  # noqa: BLE001 - a damaged value: shown with frame 1's kind of check
+                        value = None
+                    status = "empty" if value in (None, "", b"") or value == [] else "present"
+                    if rule.items and isinstance(value, (list, PydicomSequence)):
+                        items = [child for child in value if isinstance(child, Dataset)]
+            label = f"{path}{rule.keyword or tag_text(rule.tag)}"
+            report = AttributeReport(tag_text(rule.tag), rule.keyword, rule.name, rule.type, rule.vr, rule.vm, status,
+                                     tag_value=rule.tag)
+            self._requirement(item, rule, report, label, module_id, pending, nested=bool(path), prefix=prefix)
+            for number, child in enumerate(items[:MAX_ITEMS], start=1):
+                self._parents[id(child)] = item
+                self._check_item(child, rule.items, f"{label}[{number}] > ", module_id, (*prefix, rule.tag), pending)
+        return any_present
+
+    def _all_items(self, tag: int) -> tuple[list[Dataset], int] | None:
         if tag not in self.ds:
             return None
         element = self._element(self.ds, tag, 0)
         if not element.is_sequence or not element.value:
             return None
-        keyword = "SharedFunctionalGroupsSequence" if tag == SHARED_FUNCTIONAL_GROUPS else \
-            "PerFrameFunctionalGroupsSequence"
-        return element.value[0], element.child_base, f"{keyword}[1] > "
+        items = [item for item in element.value if isinstance(item, Dataset)]
+        for item in items:
+            self._parents[id(item)] = self.ds
+        return items, element.child_base
 
     # -- attributes ---------------------------------------------------------------------------------------
 
     def _rule_report(self, ds: Dataset, rule, base: int, path: str, module_id: str,
-                     pending: list[Problem]) -> AttributeReport:
+                     pending: list[Problem], prefix: tuple[int, ...] = ()) -> AttributeReport:
         label = f"{path}{rule.keyword or tag_text(rule.tag)}"
         if rule.tag not in self._tags(ds):
             report = AttributeReport(tag_text(rule.tag), rule.keyword, rule.name, rule.type, rule.vr, rule.vm,
                                      "missing", phi_action=self._phi(rule.tag), tag_value=rule.tag)
         else:
             element = self._element(ds, rule.tag, base)
-            report = self._report(ds, element, rule, base, label, module_id, pending)
-        self._requirement(ds, rule, report, label, module_id, pending, nested=bool(path))
+            report = self._report(ds, element, rule, base, label, module_id, pending, prefix)
+        self._requirement(ds, rule, report, label, module_id, pending, nested=bool(path), prefix=prefix)
         return report
 
+    def _attribute_verdict(self, ds: Dataset, rule, kind: str, module_id: str, prefix: tuple[int, ...],
+                           nested: bool) -> tuple[Verdict, bool]:
+        """(verdict, may be present otherwise) of a 1C/2C attribute, saying where the 2026 edition's type differs
+        from the one in dicom3tools' tables."""
+        fact = self.facts.attribute(module_id, (*prefix, rule.tag)) if module_id else None
+        verdict, may_be_present = self._attribute_verdict_of(ds, rule, kind, module_id, prefix, nested, fact)
+        if fact is not None and fact.type and fact.type != kind:
+            note = f" [Type {kind} in the 2026 edition; Type {fact.type} in dicom3tools' 2024 tables]"
+            verdict = dataclasses.replace(verdict, condition=verdict.condition + note)
+        return verdict, may_be_present
+
+    def _attribute_verdict_of(self, ds: Dataset, rule, kind: str, module_id: str, prefix: tuple[int, ...],
+                              nested: bool, fact) -> tuple[Verdict, bool]:
+        verdict = None
+        if fact is not None and fact.condition and not self._deciding:
+            return Verdict(None, self.facts.words(fact.condition), "", "the module is neither present nor required"), True
+        if fact is not None and fact.condition:
+            parent = self._parents.get(id(ds), self.ds)
+            key = (fact.condition, id(ds), id(parent))  # many attributes of a data set share one condition
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self._verdicts[key] = self.facts.decide(fact.condition, ds, self.ds, parent, self._values)
+            if verdict.required is not None:
+                return verdict, fact.may_be_present_otherwise
+        # The top-level table speaks about a module's own attributes; inside items the same tag can carry
+        # another condition, so items have their own table (conditions the item itself decides).
+        result = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
+        if result is not None:
+            return Verdict(result, verdict.condition if verdict else "",
+                           f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", HAND_WRITTEN_SOURCE), True
+        if verdict is not None:
+            return verdict, True
+        if fact is not None:
+            return Verdict(None, "the standard's condition needs knowledge outside the file (dicom3tools: "
+                                 "NoCondition)", "", f"dicom3tools ({self.facts.source})"), True
+        return Verdict(None, "no condition in dicom3tools' (2024-12) tables: newer in the 2026 edition, or nested "
+                             "deeper than they reach", ""), True
+
     def _requirement(self, ds: Dataset, rule, report: AttributeReport, label: str, module_id: str,
-                     pending: list[Problem], nested: bool) -> None:
+                     pending: list[Problem], nested: bool, prefix: tuple[int, ...] = ()) -> None:
         kind = rule.type if nested else self._overrides.get(rule.tag, rule.type)
+        report.required = kind in ("1", "2")
         if not applies_to_value_type(rule.tag, ds):
+            report.required = False
             return  # an SR content item of another Value Type: this attribute is not part of it
         where = f"{tag_text(rule.tag)} {label}"
+        if kind in ("1C", "2C"):
+            verdict, may_be_present = self._attribute_verdict(ds, rule, kind, module_id, prefix, nested)
+            report.condition, report.required, report.decided_by = verdict.condition, verdict.required, \
+                verdict.decided_by
         if kind == "1C" and report.status == "empty":
             # Present only when its condition holds, and then with a value (PS3.5 7.4.3): empty is wrong either way.
             pending.append(Problem("error", "type1c-empty", report.tag, rule.keyword, module_id,
                                    f"type 1C attribute {where} is present but empty: when present it needs a value"))
             return
         if kind in ("1C", "2C"):
-            # The top-level table speaks about a module's own attributes; inside items the same tag can carry
-            # another condition, so items have their own table (conditions the item itself decides).
-            condition = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
-            if condition is not True:
-                return
             code_base = "type1c" if kind == "1C" else "type2c"
-            if report.status == "missing":
+            because = f" ({verdict.decided_by})" if verdict.decided_by else ""
+            if verdict.required is True and report.status == "missing":
                 pending.append(Problem("error", f"{code_base}-missing", report.tag, rule.keyword, module_id,
-                                       f"type {kind} attribute {where} is missing and its condition holds"))
+                                       f"type {kind} attribute {where} is missing and its condition holds{because}"))
+            elif verdict.required is False and report.status != "missing" and not may_be_present:
+                # PS3.5 7.4.2/7.4.4: a conditional attribute whose condition is unmet shall not be present.
+                pending.append(Problem("error", "condition-unmet-present", report.tag, rule.keyword, module_id,
+                                       f"type {kind} attribute {where} is present although its condition is not "
+                                       f"met{because}: it shall not be present"))
         elif kind == "1" and report.status != "present":
             pending.append(Problem("error", f"type1-{report.status}", report.tag, rule.keyword, module_id,
                                    f"type 1 attribute {where} is {report.status}: it needs a value"))
@@ -372,7 +603,7 @@ class _Explainer:
                                    f"type 2 attribute {where} is missing: it must be present, even if empty"))
 
     def _report(self, ds: Dataset, element: _Element, rule, base: int, label: str, module_id: str | None,
-                pending: list[Problem]) -> AttributeReport:
+                pending: list[Problem], prefix: tuple[int, ...] = ()) -> AttributeReport:
         tag = element.tag
         if rule is not None:
             keyword, name, kind, vm = rule.keyword, rule.name, rule.type, rule.vm
@@ -386,6 +617,8 @@ class _Explainer:
             phi_action=self._phi(tag), tag_value=tag,
         )
         self._element_problems(element, keyword, label, ds, module_id)
+        if rule is not None and module_id and not element.empty and not element.deferred and not element.is_sequence:
+            self._enumerated_value_problems(element, rule, label, module_id, (*prefix, tag))
         if element.is_sequence and element.value:
             limit = 1 if tag == PER_FRAME_FUNCTIONAL_GROUPS else MAX_ITEMS
             item_rules = rule.items if rule is not None else ()
@@ -393,20 +626,22 @@ class _Explainer:
             for number, item in enumerate(element.value[:limit], start=1):
                 # Functional group items hold each macro in one of two places: the macro reports check them.
                 item_pending = [] if functional_groups else pending
+                if isinstance(item, Dataset):
+                    self._parents[id(item)] = ds
                 reports = self._item(item, item_rules, element.child_base, f"{label}[{number}] > ", module_id,
-                                     item_pending)
+                                     item_pending, (*prefix, tag))
                 if functional_groups:
                     reports = [r for r in reports if r.status != "missing"]
                 report.items.append(reports)
         return report
 
     def _item(self, item: Dataset, rules: Iterable, base: int, path: str, module_id: str | None,
-              pending: list[Problem]) -> list[AttributeReport]:
+              pending: list[Problem], prefix: tuple[int, ...] = ()) -> list[AttributeReport]:
         reports = []
         defined = set()
         for rule in rules:
             defined.add(rule.tag)
-            reports.append(self._rule_report(item, rule, base, path, module_id or "", pending))
+            reports.append(self._rule_report(item, rule, base, path, module_id or "", pending, prefix))
         for tag in item.keys():
             if tag not in defined:
                 element = self._element(item, tag, base)
@@ -597,7 +832,11 @@ class _Explainer:
     def _encoding(self, ds: Dataset) -> tuple[bool | None, bool | None]:
         encoding = self._encodings.get(id(ds))
         if encoding is None:
-            encoding = self._encodings[id(ds)] = ds.original_encoding
+            # The encoding the elements were read with: a file may write an implicit VR data set under an
+            # explicit VR transfer syntax (pydicom then reads it as implicit), and lengths are read that way.
+            raw = next((element for element in ds._dict.values() if isinstance(element, RawDataElement)), None)
+            encoding = (raw.is_implicit_VR, raw.is_little_endian) if raw is not None else ds.original_encoding
+            self._encodings[id(ds)] = encoding
         return encoding
 
     def _names(self, tag: int, ds: Dataset) -> tuple[str, str, str]:
@@ -665,3 +904,70 @@ def _dictionary_names(tag: int, ds: Dataset, creators: dict[tuple[int, int], str
         return keyword, name, vm
     except KeyError:
         return "", "Unknown element", ""
+
+
+_DEFINERS: dict[str, dict[int, int]] = {}
+
+
+def _definers(tables, iod) -> dict[int, int]:
+    """Top-level tag -> how many modules of the IOD define it (cached per IOD)."""
+    counts = _DEFINERS.get(iod.id)
+    if counts is None:
+        counts = {}
+        for reference in iod.modules:
+            for rule in tables.module(reference.module_id).attributes:
+                counts[rule.tag] = counts.get(rule.tag, 0) + 1
+        _DEFINERS[iod.id] = counts
+    return counts
+
+
+def _frames_text(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> 'frames 1-3, 7'."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in ranges)
+    return f"frame{'s' if len(numbers) > 1 else ''} {text}"
+
+
+def _by_frames(found: list[tuple[int, Problem]]) -> list[Problem]:
+    """The same problem in several per-frame items, once, naming the frames."""
+    groups: dict[tuple, list[int]] = {}
+    first: dict[tuple, Problem] = {}
+    for number, problem in found:
+        marker = f"PerFrameFunctionalGroupsSequence[{number}]"
+        message = problem.message.replace(marker, "PerFrameFunctionalGroupsSequence[#]")
+        key = (problem.severity, problem.code, problem.tag, problem.keyword, problem.module, message)
+        groups.setdefault(key, []).append(number)
+        first.setdefault(key, problem)
+    merged = []
+    for key, numbers in groups.items():
+        message = key[5]
+        frames = _frames_text(numbers)
+        if "[#]" in message:
+            message = message.replace("PerFrameFunctionalGroupsSequence[#]",
+                                      f"PerFrameFunctionalGroupsSequence[{numbers[0]}]" if len(numbers) == 1 else
+                                      "PerFrameFunctionalGroupsSequence[...]")
+        problem = first[key]
+        merged.append(Problem(problem.severity, problem.code, problem.tag, problem.keyword, problem.module,
+                              f"{message} ({frames})" if len(numbers) > 1 or "[" not in message else message))
+    return merged
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """Each problem once: an attribute two modules of the IOD define (Frame Increment Pointer in US Image and
+    Multi-frame) is one finding, reported by the first module."""
+    seen: set[tuple] = set()
+    unique = []
+    for problem in problems:
+        # Requirement messages differ only in the reason each module's condition gives: key on what is named.
+        what = problem.message.split(" is ")[0] if problem.code.startswith(("type", "condition-")) else \
+            problem.message
+        key = (problem.severity, problem.code, problem.tag, what)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique

@@ -1,11 +1,11 @@
-"""The conditions the data itself can decide: a small hand-made table of facts.
+"""Hand-written conditions: only where the generated facts (standard/conditions.py) cannot say it.
 
-Most of the standard's conditions talk about the real world ("Required if
-contrast media was used"), so a program cannot check them from the bytes; the
-few listed here can be decided from the data set alone. Each function returns
-True (required), False (not required) or None (the data cannot tell).
-Anything not listed is "not machine-checkable": the breakdown shows the
-condition text and leaves the result open.
+The facts compiled from dicom3tools' tables decide most conditions. What stays here, each with its
+clause: conditions whose real test the tables reduce to "the module's attributes are present"
+(contrast used, pixel data multi-frame), conditions their language cannot express (counts inside
+sequence items), attributes and IODs newer than the tables (2024-12) in the 2026 edition, and code
+items nested deeper than the tables expand. Each function returns True (required), False (not
+required) or None (the data cannot tell).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from collections.abc import Callable
 from pydicom import Dataset
 
 Condition = Callable[[Dataset], "bool | None"]
+
+#: Where a verdict comes from when no generated fact decides it.
+HAND_WRITTEN_SOURCE = "hand-written rule, explain/conditions.py"
 
 
 def _present(ds: Dataset, keyword: str) -> bool:
@@ -46,32 +49,16 @@ def _overlay(ds: Dataset) -> bool:
     return any((tag >> 16) & 0xFF01 == 0x6000 for tag in ds.keys())
 
 
-def _palette_color(ds: Dataset) -> bool:
-    return str(ds.get("PhotometricInterpretation", "")).strip() == "PALETTE COLOR"
 
 
-def _multi_energy(ds: Dataset) -> bool:
-    return str(ds.get("MultiEnergyCTAcquisition", "")).strip().upper() == "YES"
 
 
-def _original_or_mixed(ds: Dataset) -> bool | None:
-    image_type = ds.get("ImageType")
-    if not image_type:
-        return None
-    first = str(image_type[0] if not isinstance(image_type, str) else image_type.split("\\")[0]).upper()
-    return first in ("ORIGINAL", "MIXED")
 
 
 def _upper(ds: Dataset, keyword: str) -> str:
     return str(ds.get(keyword, "") or "").strip().upper()
 
 
-def _slide_label(ds: Dataset) -> bool | None:
-    # The third Image Type value is LABEL.
-    image_type = ds.get("ImageType")
-    if not image_type or isinstance(image_type, str) or len(image_type) < 3:
-        return None
-    return str(image_type[2]).strip().upper() == "LABEL"
 
 
 def _for_presentation(ds: Dataset) -> bool | None:
@@ -110,10 +97,6 @@ def _tabletop_relationship(ds: Dataset) -> bool | None:
     return value == "YES" if value else None
 
 
-def _not_tiled_full(ds: Dataset) -> bool | None:
-    # Dimension Organization Type is there and is not TILED_FULL.
-    value = _upper(ds, "DimensionOrganizationType")
-    return value != "TILED_FULL" if value else None
 
 
 def _functional_group_present(*keywords: str) -> Condition:
@@ -142,7 +125,6 @@ _DERIVATION_IMAGE = _functional_group_present("DerivationImageSequence")
 #: (module id, the start of the IOD's condition text it encodes, condition). The same module carries other
 #: conditions in other IODs, so each rule applies only where the IOD's condition text is the one it encodes.
 WORDED_MODULE_CONDITIONS: tuple[tuple[str, str, Condition], ...] = (
-    ("slide-label", "Required if Image Type (0008,0008) Value 3 is LABEL", _slide_label),
     ("voi-lut", "Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION", _for_presentation),
     ("supplemental-palette-color-lookup-table", "Required if Pixel Presentation (0008,9205) in the Enhanced MR "
      "Image Module equals COLOR or MIXED", _pixel_presentation("COLOR", "MIXED")),
@@ -161,23 +143,26 @@ WORDED_MODULE_CONDITIONS: tuple[tuple[str, str, Condition], ...] = (
          "PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence")),
     ("common-instance-reference", "Required if Derivation Image Functional Group (C.7.6.16.2.6) is present",
      _DERIVATION_IMAGE),
-    ("plane-orientation-patient", "Required if Pixel Measures or Plane Position (Patient) Macros Present",
-     _functional_group_present("PixelMeasuresSequence", "PlanePositionSequence")),
-    ("optical-path-identification", "Required if Dimension Organization Type (0020,9311) is not TILED_FULL",
-     _not_tiled_full),
 )
 
 
-#: module id -> condition decided from the data (ids as the standard tables name them).
+#: Modules whose condition dicom3tools' language cannot say, so the hand-written rule above decides, with the
+#: clause: "Number of Beams > 0" is inside the Fraction Group Sequence items, and the language compares
+#: numbers only at the top level or in the current item.
+FACTS_CANNOT_EXPRESS: dict[str, str] = {
+    "rt-beams": "PS3.3 A.20.3 RT Plan IOD Module Table (RT Beams: C)",
+    "rt-brachy-application-setups": "PS3.3 A.20.3 RT Plan IOD Module Table (RT Brachy Application Setups: C)",
+}
+
+#: module id -> condition decided from the data where the facts only look for the module's own attributes
+#: (PS3.3 A.x module tables: "Required if contrast media was used", "if pixel data is multi-frame data",
+#: "if overlays are present").
 MODULE_CONDITIONS: dict[str, Condition] = {
     "contrast-bolus": _contrast,
     "enhanced-contrast-bolus": _contrast,
     "multi-frame": _multi_frame,
     "overlay-plane": _overlay,
     "multi-frame-overlay": _overlay,
-    "palette-color-lookup-table": _palette_color,
-    "multi-energy-ct-image": _multi_energy,
-    "mr-pulse-sequence": _original_or_mixed,
 }
 
 
@@ -211,54 +196,27 @@ def _planar_configuration(ds: Dataset) -> bool | None:
         return None
 
 
-def _pixel_data(ds: Dataset) -> bool:
-    return "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds
-
-
-def _patient_orientation(ds: Dataset) -> bool | None:
-    # Required when the image does not carry Image Orientation/Position (Patient); multi-frame images
-    # with functional groups keep their geometry there, which this table does not follow.
-    if "SharedFunctionalGroupsSequence" in ds or "PerFrameFunctionalGroupsSequence" in ds:
-        return None
-    return "ImageOrientationPatient" not in ds or "ImagePositionPatient" not in ds
-
-
-_CT_MR = {
-    "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4",
-    "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.4.4",
-}
-
-
-def _patient_position(ds: Dataset) -> bool:
-    # Required for CT and MR (and their enhanced forms) without a Patient Orientation Code Sequence.
-    return str(ds.get("SOPClassUID", "")) in _CT_MR and "PatientOrientationCodeSequence" not in ds
-
-
 def _per_frame_groups(ds: Dataset) -> bool:
     # Type 1C since 2025: not needed when the frames are a full tiling (TILED_FULL).
     return str(ds.get("DimensionOrganizationType", "")).strip().upper() != "TILED_FULL"
 
 
-#: attribute tag -> condition of its type 1C/2C rule, decided from the data set that holds it.
+#: attribute tag -> condition of its type 1C/2C rule where dicom3tools' (2024-12) tables have none.
 ATTRIBUTE_CONDITIONS: dict[int, Condition] = {
-    0x00280006: _planar_configuration,  # Planar Configuration: Samples per Pixel > 1
-    0x7FE00010: _pixel_data,  # Pixel Data: unless float pixel data is there
-    0x00281101: _palette_color,  # palette colour LUT descriptors
-    0x00281102: _palette_color,
-    0x00281103: _palette_color,
-    0x00281201: _palette_color,  # palette colour LUT data
-    0x00281202: _palette_color,
-    0x00281203: _palette_color,
-    0x00200020: _patient_orientation,
-    0x00185100: _patient_position,
-    0x00280008: _multi_frame,  # Number of Frames where a module makes it conditional
-    0x52009230: _per_frame_groups,  # Per-Frame Functional Groups Sequence
+    # Planar Configuration in IODs newer than the tables (Confocal Microscopy): PS3.3 C.7.6.3 Table C.7-11c.
+    0x00280006: _planar_configuration,
+    # Per-Frame Functional Groups Sequence: Type 1 in the tables, 1C in the 2026 edition (PS3.3 C.7.6.16
+    # Table C.7.6.16-1: not needed with Dimension Organization Type TILED_FULL).
+    0x52009230: _per_frame_groups,
 }
 
 #: module id -> tags whose type that module's definition imposes on the whole IOD ("shall override the
 #: definition in ..."): e.g. SC Equipment makes Modality type 3 instead of General Series' type 1.
 TYPE_OVERRIDES: dict[str, frozenset[int]] = {
     "sc-equipment": frozenset({0x00080060}),  # PS3.3 C.8.6.1
+    # US Image makes Frame Increment Pointer 1C ("Required if the image is multi-frame"), the Multi-frame
+    # module's Type 1 included: PS3.3 C.8.5.6 Table C.8-17.
+    "us-image": frozenset({0x00280009}),
 }
 
 

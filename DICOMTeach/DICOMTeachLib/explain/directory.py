@@ -175,12 +175,13 @@ def explain_directory(ds: Dataset, path: str | None) -> DirectoryReport:
     for number, item in enumerate(items, start=1):
         record = _record(number, item, folder)
         report.records.append(record)
-        absent = [keyword for keyword in LINK_KEYWORDS if keyword not in item]
-        if absent:
-            report.problems.append(_problem(
-                "error", "directory-record-incomplete",
-                f"{record.label} lacks {', '.join(absent)} (type 1 in every record, PS3.3 F.3): readers cannot "
-                "link it"))
+        for keyword in LINK_KEYWORDS:
+            if keyword not in item:  # one type1-missing per attribute, as for any type 1 attribute
+                problem = _problem("error", "type1-missing",
+                                   f"{record.label} lacks {keyword} (type 1 in every record, PS3.3 F.3): readers "
+                                   "cannot link it", tag=tag_for_keyword(keyword))
+                problem.keyword = keyword
+                report.problems.append(problem)
         if record.record_type not in known_types:
             report.problems.append(_problem(
                 "error", "directory-record-type",

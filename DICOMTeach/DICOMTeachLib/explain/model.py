@@ -37,12 +37,16 @@ class AttributeReport:
     phi_action: str | None = None  # PS3.15 Basic Profile action code
     items: list[list[AttributeReport]] = field(default_factory=list)  # sequence items, nested
     tag_value: int = 0  # the tag as an int, for lookups (not in the JSON contract)
+    condition: str = ""  # the condition of a 1C/2C attribute in words; "" for other types
+    required: bool | None = None  # required here: True, False, or None when the data cannot tell
+    decided_by: str = ""  # what in the file decided ``required`` (1C/2C); "" when undecided
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "tag": self.tag, "keyword": self.keyword, "name": self.name, "type": self.type,
             "vr": self.vr, "vm": self.vm, "status": self.status, "value": self.value,
             "length": self.length, "offset": self.offset, "phi_action": self.phi_action,
+            "condition": self.condition, "required": self.required, "decided_by": self.decided_by,
             "items": [[attribute.to_json_dict() for attribute in item] for item in self.items],
         }
 
@@ -59,6 +63,8 @@ class ModuleReport:
     condition_result: bool | None  # decided from the data; None when not machine-checkable
     status: ModuleStatus
     attributes: list[AttributeReport] = field(default_factory=list)
+    decided_by: str = ""  # what in the file decided ``condition_result``; "" when undecided
+    condition_words: str = ""  # the machine-checkable condition in words (dicom3tools' facts), "" when none
 
     @property
     def required(self) -> bool:
@@ -69,7 +75,8 @@ class ModuleReport:
         return {
             "id": self.id, "name": self.name, "ie": self.ie, "usage": self.usage,
             "condition": self.condition, "condition_result": self.condition_result,
-            "status": self.status, "attributes": [attribute.to_json_dict() for attribute in self.attributes],
+            "required": self.required if self.usage != "U" else False, "decided_by": self.decided_by,
+            "condition_words": self.condition_words, "status": self.status, "attributes": [attribute.to_json_dict() for attribute in self.attributes],
         }
 
 

@@ -59,7 +59,8 @@ def _plausible_start(ds: Dataset) -> bool:
     if not tags:
         return False
     first = tags[0]
-    return (first >> 16) in (0x0000, 0x0002, 0x0008) and dictionary_has_tag(first)
+    # A group length element (gggg,0000) may come first: ACR-NEMA style files start with (0008,0000).
+    return (first >> 16) in (0x0000, 0x0002, 0x0008) and (dictionary_has_tag(first) or first & 0xFFFF == 0)
 
 
 def read_instance(path: str | os.PathLike[str]) -> ReadInstance:

@@ -356,7 +356,8 @@ def _module(module: ModuleReport) -> list[str]:
     if module.usage == "C" and module.condition:
         result = {True: "holds for this file", False: "does not hold for this file",
                   None: "not machine-checkable"}[module.condition_result]
-        lines.append(f"{INDENT * 3}condition: {module.condition} -> {result}")
+        because = f" ({module.decided_by})" if module.decided_by else ""
+        lines.append(f"{INDENT * 3}condition: {module.condition} -> {result}{because}")
     if module.status == "absent":
         return lines
     hidden = 0
@@ -375,7 +376,7 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     where = f"@{attribute.offset}" if attribute.offset is not None else ""
     value = ""
     if attribute.status == "missing":
-        value = "MISSING"
+        value = {True: "MISSING", False: "absent, not required", None: "absent"}[attribute.required]
     elif attribute.status == "empty":
         value = "(empty)"
     elif attribute.value is not None:
@@ -384,6 +385,8 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     phi = f"  PHI:{attribute.phi_action}" if attribute.phi_action else ""
     lines = [f"{INDENT * depth}{attribute.tag} {label:<36} {kind:<7} {attribute.vr:<2} {value}"
              f"{'  ' + where if where else ''}{phi}".rstrip()]
+    if attribute.type in ("1C", "2C"):
+        lines.append(f"{INDENT * (depth + 2)}{_verdict(attribute)}")
     for number, item in enumerate(attribute.items, start=1):
         lines.append(f"{INDENT * (depth + 1)}item {number}")
         for nested in item:
@@ -391,6 +394,14 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
                 continue
             lines += _attribute(nested, depth + 2)
     return lines
+
+
+def _verdict(attribute: AttributeReport) -> str:
+    """The verdict of a 1C/2C attribute: required or not, and what in the file decided it."""
+    if attribute.required is None:
+        return "required? cannot tell from the file" + (f": {attribute.condition}" if attribute.condition else "")
+    because = f" because {attribute.decided_by}" if attribute.decided_by else ""
+    return f"{'required' if attribute.required else 'not required'} here{because}"
 
 
 def _problems(problems: list[Problem], per_code: int | None = None) -> list[str]:
