@@ -72,7 +72,8 @@ def test_store_sends_the_lidc_series_and_its_seg(stored, lidc_ct_files, lidc_seg
     first = {field.keyword: field for field in requests[0].fields}
     expected = pydicom.dcmread(lidc_ct_files[0], stop_before_pixels=True)
     assert first["AffectedSOPInstanceUID"].value == expected.SOPInstanceUID
-    assert first["AffectedSOPClassUID"].meaning.startswith("CT Image Storage (Storage service class")
+    assert first["AffectedSOPClassUID"].meaning.startswith("CT Image Storage: Storage service class")
+    assert [int({f.keyword: f.value for f in m.fields}["MessageID"]) for m in requests] == list(range(1, 135))
     assert (first["Priority"].value, first["Priority"].meaning) == ("2", "LOW")  # pynetdicom's default
 
 

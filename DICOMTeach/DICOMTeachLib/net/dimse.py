@@ -312,12 +312,12 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
         return result
     accepted = {str(cx.abstract_syntax) for cx in assoc.accepted_contexts}
     try:
-        for path, sop_class, sop_instance, _ in headers:
+        for message_id, (path, sop_class, sop_instance, _) in enumerate(headers, start=1):
             if sop_class not in accepted:
                 result.instances.append(StoredInstance(path, sop_class, sop_instance,
                                                        "not sent: its presentation context was rejected"))
                 continue
-            status = assoc.send_c_store(path)
+            status = assoc.send_c_store(path, msg_id=message_id % 65536)  # each request its own Message ID
             text = report.messages[-1].status.text if status and report.messages[-1].status else \
                 "no response (association aborted or timed out)"
             result.instances.append(StoredInstance(path, sop_class, sop_instance, text))
