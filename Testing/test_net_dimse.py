@@ -79,6 +79,8 @@ def test_store_sends_the_lidc_series_and_its_seg(stored, lidc_ct_files, lidc_seg
 
 @pytest.mark.parametrize("level, keys, key_matching", [
     ("patient", {"PatientID": "{PatientID}"}, {"PatientID": "single value"}),
+    ("patient", {"PatientID": "LIDC-IDRI-000?"}, {"PatientID": "wildcard"}),
+    ("series", {"SeriesDate": "-{StudyDate}", "Modality": "C*"}, {"SeriesDate": "range", "Modality": "wildcard"}),
     ("study", {"StudyDate": "19000101-{StudyDate}", "PatientName": "*"}, {"StudyDate": "range",
                                                                           "PatientName": "wildcard"}),
     ("series", {"Modality": "CT", "SeriesInstanceUID": None}, {"Modality": "single value",
