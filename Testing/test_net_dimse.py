@@ -248,3 +248,13 @@ def test_lidc_instance_explained_from_wado_metadata_equals_local(stored, lesson_
             assert [float(v) for v in other.value.split("\\")] == [float(v) for v in attribute.value.split("\\")]
             numeric += 1
     assert 0 < numeric < 30
+
+
+def test_store_of_a_folder_skips_what_is_not_an_instance(stored, peer, tmp_path, pydicom_ct_files):
+    import shutil
+
+    shutil.copy(pydicom_ct_files[0], tmp_path / "slice.dcm")
+    (tmp_path / "README").write_text("not DICOM")
+    result = dimse.store(peer, [tmp_path / "slice.dcm", tmp_path / "README"])
+    assert [i.status.split(":")[0] for i in result.instances] == ["0x0000 Success", "not sent"]
+    assert result.exchange.ok and "1 file(s) skipped" in result.exchange.outcome

@@ -282,15 +282,18 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
     import pydicom
 
     headers: list[tuple[str, str, str, str]] = []  # path, SOP class, SOP instance, transfer syntax
+    skipped: list[StoredInstance] = []  # files of a folder that are not instances (a README, a DICOMDIR)
     for path in paths:
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
             syntax = str(ds.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian))
             headers.append((str(path), str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax))
-        except Exception as error:  # noqa: BLE001 - any unreadable file: one clear line
-            raise DICOMTeachError(f"cannot send it: not a readable DICOM file with a SOP Class and Instance "
-                                  f"UID ({type(error).__name__}: {error})", path) from error
+        except Exception as error:  # noqa: BLE001 - any unreadable file: one clear line, then the others
+            skipped.append(StoredInstance(str(path), "", "", "not sent: not a readable DICOM instance with a SOP "
+                                          f"Class and Instance UID ({type(error).__name__}: {error})"))
     if not headers:
+        if skipped:
+            raise DICOMTeachError(skipped[0].status.removeprefix("not sent: "), skipped[0].path)
         raise DICOMTeachError("no file to send")
     syntaxes: dict[str, list[str]] = {}
     for _, sop_class, _, syntax in headers:
@@ -327,6 +330,10 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
         _release(assoc, report)
     stored = sum(1 for i in result.instances if i.status.startswith("0x0000"))
     result.exchange.outcome = f"{stored} of {len(headers)} instance(s) stored"
+    if skipped:
+        result.instances += skipped
+        result.exchange.outcome += f"; {len(skipped)} file(s) skipped, not DICOM instances"
+        result.exchange.notes += [f"skipped {item.path}: {item.status}" for item in skipped[:10]]
     return result
 
 
