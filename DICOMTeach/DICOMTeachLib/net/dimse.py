@@ -279,14 +279,15 @@ def echo(peer: Peer) -> Exchange:
 
 def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
     """C-STORE every file on one association (one presentation context per SOP class)."""
-    import pydicom
+    from ..examine import read_header  # the project's fast header reader, pydicom's as fallback
 
     headers: list[tuple[str, str, str, str]] = []  # path, SOP class, SOP instance, transfer syntax
     skipped: list[StoredInstance] = []  # files of a folder that are not instances (a README, a DICOMDIR)
     for path in paths:
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
-            syntax = str(ds.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian))
+            ds = read_header(str(path))
+            meta = getattr(ds, "file_meta", None)
+            syntax = str(meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)) if meta else ExplicitVRLittleEndian
             headers.append((str(path), str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax))
         except Exception as error:  # noqa: BLE001 - any unreadable file: one clear line, then the others
             skipped.append(StoredInstance(str(path), "", "", "not sent: not a readable DICOM instance with a SOP "
