@@ -184,7 +184,6 @@ def test_server_down_is_a_clear_error_without_retries():
     assert main(["echo", peer.address, "--timeout", "2"]) == 2
 
 
-@pytest.mark.filterwarnings("ignore:Invalid value for VR CS")
 def test_an_invalid_query_level_gets_the_pacs_status_explained(stored, peer):
     result = dimse.find(peer, "study", {"QueryRetrieveLevel": "NOT-A-LEVEL"})
     final = result.exchange.messages("C-FIND-RSP")[-1]

@@ -20,6 +20,7 @@ import logging
 import re
 import socket
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -359,10 +360,12 @@ def build_identifier(level: str, keys: Mapping[str, str | None] | Iterable[str])
             vr = dictionary_VR(tag)
         except KeyError:
             vr = "UN"
-        if vr == "SQ":
-            identifier.add_new(tag, vr, [Dataset()] if value in (None, "") else value)
-        else:
-            identifier.add_new(tag, vr.split(" or ")[0], value if value is not None else "")
+        with warnings.catch_warnings():  # "C*" or "2000-" are matching keys, not stored values: no VR warning
+            warnings.simplefilter("ignore", UserWarning)
+            if vr == "SQ":
+                identifier.add_new(tag, vr, [Dataset()] if value in (None, "") else value)
+            else:
+                identifier.add_new(tag, vr.split(" or ")[0], value if value is not None else "")
     return identifier
 
 
