@@ -72,12 +72,15 @@ def test_store_sends_the_lidc_series_and_its_seg(stored, lidc_ct_files, lidc_seg
     first = {field.keyword: field for field in requests[0].fields}
     expected = pydicom.dcmread(lidc_ct_files[0], stop_before_pixels=True)
     assert first["AffectedSOPInstanceUID"].value == expected.SOPInstanceUID
-    assert first["AffectedSOPClassUID"].meaning.startswith("CT Image Storage (Storage service class")
+    assert first["AffectedSOPClassUID"].meaning.startswith("CT Image Storage: Storage service class")
+    assert [int({f.keyword: f.value for f in m.fields}["MessageID"]) for m in requests] == list(range(1, 135))
     assert (first["Priority"].value, first["Priority"].meaning) == ("2", "LOW")  # pynetdicom's default
 
 
 @pytest.mark.parametrize("level, keys, key_matching", [
     ("patient", {"PatientID": "{PatientID}"}, {"PatientID": "single value"}),
+    ("patient", {"PatientID": "LIDC-IDRI-000?"}, {"PatientID": "wildcard"}),
+    ("series", {"SeriesDate": "-{StudyDate}", "Modality": "C*"}, {"SeriesDate": "range", "Modality": "wildcard"}),
     ("study", {"StudyDate": "19000101-{StudyDate}", "PatientName": "*"}, {"StudyDate": "range",
                                                                           "PatientName": "wildcard"}),
     ("series", {"Modality": "CT", "SeriesInstanceUID": None}, {"Modality": "single value",
@@ -244,3 +247,13 @@ def test_lidc_instance_explained_from_wado_metadata_equals_local(stored, lesson_
             assert [float(v) for v in other.value.split("\\")] == [float(v) for v in attribute.value.split("\\")]
             numeric += 1
     assert 0 < numeric < 30
+
+
+def test_store_of_a_folder_skips_what_is_not_an_instance(stored, peer, tmp_path, pydicom_ct_files):
+    import shutil
+
+    shutil.copy(pydicom_ct_files[0], tmp_path / "slice.dcm")
+    (tmp_path / "README").write_text("not DICOM")
+    result = dimse.store(peer, [tmp_path / "slice.dcm", tmp_path / "README"])
+    assert [i.status.split(":")[0] for i in result.instances] == ["0x0000 Success", "not sent"]
+    assert result.exchange.ok and "1 file(s) skipped" in result.exchange.outcome

@@ -83,6 +83,10 @@ def test_explain_shows_the_service_in_its_summary(lidc_ct_files):
     explanation = explain(lidc_ct_files[0])
     assert explanation.to_json_dict()["service"] == {"class": "Storage", "annex": "B", "dimse": ["C-STORE"]}
     assert "Service          Storage service class (PS3.4 Annex B), DIMSE C-STORE" in render_text(explanation)
+    from DICOMTeachLib.explain.html import render_html
+
+    assert "<tr><th>Service</th><td>Storage service class (PS3.4 Annex B), DIMSE C-STORE</td></tr>" in \
+        render_html([explanation])
 
 
 def test_explain_names_a_label_map_segmentation(tmp_path):

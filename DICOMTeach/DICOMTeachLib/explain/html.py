@@ -152,6 +152,8 @@ def _explanation(explanation: Explanation, number: int, problems_only: bool) -> 
            f"<tr><th>SOP Class</th><td><code>{escape(explanation.sop_class_uid or '')}</code> "
            f"{escape(explanation.sop_class_name or '')}</td></tr>",
            f"<tr><th>IOD</th><td>{iod}</td></tr><tr><th>Transfer syntax</th><td>{ts}</td></tr>"]
+    if explanation.service is not None:  # SOP class = IOD + service
+        out.insert(3, f"<tr><th>Service</th><td>{escape(explanation.service.summary)}</td></tr>")
     if explanation.modules:
         out.append(f"<tr><th>Entities</th><td>{' &rarr; '.join(escape(e) for e in explanation.information_entities)}"
                    "</td></tr>")

@@ -20,6 +20,7 @@ import logging
 import re
 import socket
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,18 +280,22 @@ def echo(peer: Peer) -> Exchange:
 
 def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
     """C-STORE every file on one association (one presentation context per SOP class)."""
-    import pydicom
+    from ..examine import read_header  # the project's fast header reader, pydicom's as fallback
 
     headers: list[tuple[str, str, str, str]] = []  # path, SOP class, SOP instance, transfer syntax
+    skipped: list[StoredInstance] = []  # files of a folder that are not instances (a README, a DICOMDIR)
     for path in paths:
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
-            syntax = str(ds.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian))
+            ds = read_header(str(path))
+            meta = getattr(ds, "file_meta", None)
+            syntax = str(meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)) if meta else ExplicitVRLittleEndian
             headers.append((str(path), str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax))
-        except Exception as error:  # noqa: BLE001 - any unreadable file: one clear line
-            raise DICOMTeachError(f"cannot send it: not a readable DICOM file with a SOP Class and Instance "
-                                  f"UID ({type(error).__name__}: {error})", path) from error
+        except Exception as error:  # noqa: BLE001 - any unreadable file: one clear line, then the others
+            skipped.append(StoredInstance(str(path), "", "", "not sent: not a readable DICOM instance with a SOP "
+                                          f"Class and Instance UID ({type(error).__name__}: {error})"))
     if not headers:
+        if skipped:
+            raise DICOMTeachError(skipped[0].status.removeprefix("not sent: "), skipped[0].path)
         raise DICOMTeachError("no file to send")
     syntaxes: dict[str, list[str]] = {}
     for _, sop_class, _, syntax in headers:
@@ -312,12 +317,12 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
         return result
     accepted = {str(cx.abstract_syntax) for cx in assoc.accepted_contexts}
     try:
-        for path, sop_class, sop_instance, _ in headers:
+        for message_id, (path, sop_class, sop_instance, _) in enumerate(headers, start=1):
             if sop_class not in accepted:
                 result.instances.append(StoredInstance(path, sop_class, sop_instance,
                                                        "not sent: its presentation context was rejected"))
                 continue
-            status = assoc.send_c_store(path)
+            status = assoc.send_c_store(path, msg_id=message_id % 65536)  # each request its own Message ID
             text = report.messages[-1].status.text if status and report.messages[-1].status else \
                 "no response (association aborted or timed out)"
             result.instances.append(StoredInstance(path, sop_class, sop_instance, text))
@@ -327,6 +332,10 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
         _release(assoc, report)
     stored = sum(1 for i in result.instances if i.status.startswith("0x0000"))
     result.exchange.outcome = f"{stored} of {len(headers)} instance(s) stored"
+    if skipped:
+        result.instances += skipped
+        result.exchange.outcome += f"; {len(skipped)} file(s) skipped, not DICOM instances"
+        result.exchange.notes += [f"skipped {item.path}: {item.status}" for item in skipped[:10]]
     return result
 
 
@@ -351,10 +360,12 @@ def build_identifier(level: str, keys: Mapping[str, str | None] | Iterable[str])
             vr = dictionary_VR(tag)
         except KeyError:
             vr = "UN"
-        if vr == "SQ":
-            identifier.add_new(tag, vr, [Dataset()] if value in (None, "") else value)
-        else:
-            identifier.add_new(tag, vr.split(" or ")[0], value if value is not None else "")
+        with warnings.catch_warnings():  # "C*" or "2000-" are matching keys, not stored values: no VR warning
+            warnings.simplefilter("ignore", UserWarning)
+            if vr == "SQ":
+                identifier.add_new(tag, vr, [Dataset()] if value in (None, "") else value)
+            else:
+                identifier.add_new(tag, vr.split(" or ")[0], value if value is not None else "")
     return identifier
 
 

@@ -110,12 +110,14 @@ def command_fields(command_set: Dataset, name: str) -> tuple[list[CommandField],
         meaning = ""
         if tag == 0x00000100:
             command = COMMAND_FIELDS.get(value, "unknown command")
-            meaning = f"{command}: {COMMAND_PURPOSE.get(command.rsplit('-', 1)[0], '')}".rstrip(": ")
+            service, _, kind = command.rpartition("-")
+            purpose = COMMAND_PURPOSE.get(service, "") if kind == "RQ" else f"the answer to a {service}-RQ"
+            meaning = f"{command}: {purpose}".rstrip(": ")
             text = f"0x{value:04X}"
         elif tag in (0x00000002, 0x00000003):  # Affected / Requested SOP Class UID
             text = str(value)
             service = sop_class_service(text)
-            meaning = f"{sop_class_name(text)}" + (f" ({service.summary})" if service else "")
+            meaning = f"{sop_class_name(text)}" + (f": {service.summary}" if service else "")
         elif tag == 0x00000700:
             text, meaning = str(value), PRIORITIES.get(value, "unknown priority")
         elif tag == 0x00000800:
@@ -123,7 +125,9 @@ def command_fields(command_set: Dataset, name: str) -> tuple[list[CommandField],
             meaning = "no data set follows" if value == NO_DATA_SET else "a data set follows the command"
         elif tag == 0x00000900:
             found_status = status(int(value), name)
-            text, meaning = f"0x{value:04X}", found_status.text
+            text = f"0x{value:04X}"
+            meaning = f"{found_status.category}: {found_status.meaning}" if found_status.meaning else \
+                found_status.category
         elif tag == 0x00000600:
             text, meaning = str(value), "the AE the SCP must send the matches to (it must know its address)"
         elif tag in (0x00001020, 0x00001021, 0x00001022, 0x00001023):
@@ -134,6 +138,10 @@ def command_fields(command_set: Dataset, name: str) -> tuple[list[CommandField],
             text, meaning = str(value), "numbers this request; its responses repeat it"
         elif tag == 0x00000120:
             text, meaning = str(value), "the request this response answers"
+        elif tag == 0x00001030:
+            text, meaning = str(value), "the AE that asked for the C-MOVE this C-STORE belongs to"
+        elif tag == 0x00001031:
+            text, meaning = str(value), "the Message ID of that C-MOVE-RQ"
         else:
             text = str(value) if not isinstance(value, bytes) else f"<{len(value)} bytes>"
         fields.append(CommandField(tag_text(tag), keyword, text, meaning))
