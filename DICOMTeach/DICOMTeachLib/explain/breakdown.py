@@ -806,8 +806,8 @@ class _Explainer:
             group = tag >> 16
             if group & 1:
                 element = tag & 0xFFFF
-                if 0x0010 <= element <= 0x00FF:
-                    continue  # the private creator itself
+                if element <= 0x00FF:
+                    continue  # a private creator itself, or the group's length (gggg,0000): no block's data
                 private_blocks.setdefault((group, element >> 8), []).append(report)
             elif known_iod and (tag & 0xFFFF) != 0 and tag != 0xFFFCFFFC:  # group lengths, trailing padding
                 self.problems.append(Problem("warning", "not-in-iod", report.tag, report.keyword, None,
