@@ -1,0 +1,150 @@
+"""Image header values checked at examine time, before anything is planned, allocated or decoded.
+
+A header can declare what no pixel data could hold (NumberOfFrames 999999999,
+Columns 0, BitsStored 40 of 16 allocated), geometry no scanner measured (a
+spacing of 0 or 1e308, a NaN position), or a photometric interpretation its
+codec cannot produce (JPEG 2000 data said to be YBR_FULL_422, on which a native
+decoder aborts the process). Such a file is refused with the reason, so that
+examine, the DICOM browser and load never act on it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import InvalidDicomError
+from .pixel_data import pixel_data_info
+
+#: Plausible bounds (mm): far beyond any real image, far below overflow.
+MAX_SPACING_MM = 1.0e5
+MAX_POSITION_MM = 1.0e7
+_BITS_ALLOCATED = {1, 8, 16, 32, 64}
+_SAMPLES = {1, 3, 4}
+#: Photometric interpretations each JPEG 2000 / JPEG family can produce (PS3.5 8.2).
+_J2K = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202",
+        "1.2.840.10008.1.2.4.203"}
+_J2K_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_ICT", "YBR_RCT", "PALETTE COLOR", "YBR_FULL"}
+_KNOWN_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_ICT", "YBR_RCT", "PALETTE COLOR", "YBR_FULL",
+                      "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422", "HSV", "ARGB", "CMYK"}
+
+
+def _int(ds: Any, keyword: str) -> int | None:
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{keyword} {str(value)[:40]!r} is not a number") from None
+
+
+def _numbers(value: Any) -> list[float]:
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str) \
+        else [value]
+    return [float(item) for item in items]
+
+
+def _check_geometry(item: Any, where: str) -> None:
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        spacing = _numbers(item.get(keyword))
+        if any(not (0 < abs(v) <= MAX_SPACING_MM) for v in spacing):  # NaN fails the comparison too
+            raise ValueError(f"{keyword} {spacing} {where}is not a usable spacing (must be > 0 and finite)")
+    for keyword in ("SliceThickness", "SpacingBetweenSlices"):
+        values = _numbers(item.get(keyword))
+        if any(not (abs(v) <= MAX_SPACING_MM) for v in values):
+            raise ValueError(f"{keyword} {values} {where}is not a finite distance")
+    position = _numbers(item.get("ImagePositionPatient"))
+    if any(not (abs(v) <= MAX_POSITION_MM) for v in position):
+        raise ValueError(f"ImagePositionPatient {position} {where}is not a finite position")
+    orientation = _numbers(item.get("ImageOrientationPatient"))
+    if orientation:
+        if any(not (abs(v) <= 2) for v in orientation):
+            raise ValueError(f"ImageOrientationPatient {orientation} {where}is not made of direction cosines")
+        if len(orientation) == 6 and (math.hypot(*orientation[:3]) < 1e-6 or math.hypot(*orientation[3:]) < 1e-6):
+            raise ValueError(f"ImageOrientationPatient {orientation} {where}has a zero direction")
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        values = _numbers(item.get(keyword))
+        if any(not (abs(v) <= 1e30) for v in values):
+            raise ValueError(f"{keyword} {values} {where}is not a finite number")
+
+
+def _functional_items(ds: Any) -> list[tuple[Any, str]]:
+    """(macro item, where) of the shared and per-frame functional groups that carry geometry."""
+    found = []
+    for sequence_keyword, label in (("SharedFunctionalGroupsSequence", "in the shared functional groups "),
+                                    ("PerFrameFunctionalGroupsSequence", "in frame ")):
+        for number, group in enumerate(ds.get(sequence_keyword) or []):
+            where = label if label.startswith("in the") else f"{label}{number + 1} "
+            for macro in ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence",
+                          "PixelValueTransformationSequence"):
+                for item in group.get(macro) or []:
+                    found.append((item, where))
+    return found
+
+
+def _check_sizes(ds: Any, transfer_syntax: str, file_size: int) -> None:
+    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
+    for keyword, value in (("Rows", rows), ("Columns", columns)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{keyword} is {value}: an image has at least one {keyword[:-1].lower()}")
+    bits_allocated, bits_stored = _int(ds, "BitsAllocated"), _int(ds, "BitsStored")
+    high_bit, samples = _int(ds, "HighBit"), _int(ds, "SamplesPerPixel")
+    if bits_allocated is not None and bits_allocated not in _BITS_ALLOCATED:
+        raise ValueError(f"BitsAllocated is {bits_allocated} (1, 8, 16, 32 or 64)")
+    if bits_stored is not None and not 1 <= bits_stored <= (bits_allocated or 64):
+        raise ValueError(f"BitsStored is {bits_stored} with BitsAllocated {bits_allocated}")
+    if high_bit is not None and not 0 <= high_bit < (bits_allocated or 64):
+        raise ValueError(f"HighBit is {high_bit} with BitsAllocated {bits_allocated}")
+    if samples is not None and samples not in _SAMPLES:
+        raise ValueError(f"SamplesPerPixel is {samples} (1, 3 or 4)")
+    frames = _int(ds, "NumberOfFrames")
+    if frames is not None and frames <= 0:
+        raise ValueError(f"NumberOfFrames is {frames}: at least one frame")
+    info = pixel_data_info(ds)
+    if frames is None or frames == 1 or not rows or not columns or info is None or not info.present:
+        return
+    if info.length is not None:  # native: every frame's bytes must be in the pixel data
+        frame_bits = rows * columns * (samples or 1) * (bits_allocated or 16)
+        if frames * frame_bits > 8 * info.length + 7:
+            raise ValueError(f"NumberOfFrames {frames} of {rows}x{columns} need {frames * frame_bits // 8} bytes; "
+                             f"the pixel data has {info.length}")
+    elif frames > max(file_size - info.offset, 0) // 8:  # encapsulated: each frame has at least an item header
+        raise ValueError(f"NumberOfFrames {frames} cannot fit in the {file_size - info.offset} bytes of "
+                         f"encapsulated pixel data")
+
+
+def _check_photometric(ds: Any, transfer_syntax: str) -> None:
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    if not photometric:
+        return
+    if photometric not in _KNOWN_PHOTOMETRIC:
+        raise ValueError(f"PhotometricInterpretation {photometric!r} is not one PS3.3 defines")
+    if transfer_syntax in _J2K and photometric not in _J2K_PHOTOMETRIC:
+        # a native JPEG 2000 decoder aborts the process on this contradiction: never hand it over
+        raise ValueError(f"PhotometricInterpretation {photometric} contradicts JPEG 2000 compression "
+                         "(which stores MONOCHROME, RGB, YBR_ICT/YBR_RCT or YBR_FULL)")
+    samples = _int(ds, "SamplesPerPixel")
+    if samples is not None and photometric.startswith("MONOCHROME") and samples != 1:
+        raise ValueError(f"PhotometricInterpretation {photometric} with SamplesPerPixel {samples}")
+
+
+def check_image_header(ds: Any, path: str) -> None:
+    """Refuse (InvalidDicomError naming the reason) an image header no pixel data or geometry can match."""
+    from .safe_read import file_caused_errors
+
+    if "Rows" not in ds and "Columns" not in ds and "NumberOfFrames" not in ds:
+        return
+    meta = getattr(ds, "file_meta", None)
+    transfer_syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "").strip("\0 ")
+    info = pixel_data_info(ds)
+    try:
+        _check_sizes(ds, transfer_syntax, info.file_size if info is not None else 0)
+        _check_photometric(ds, transfer_syntax)
+        _check_geometry(ds, "")
+        for item, where in _functional_items(ds):
+            _check_geometry(item, where)
+    except file_caused_errors() as error:
+        raise InvalidDicomError(f"the image header cannot be used: {error}", path) from error
