@@ -20,6 +20,7 @@ import random
 import signal
 import struct
 import time
+import traceback
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
@@ -365,7 +366,9 @@ def run_one(entry: str, path: Path, work: Path, env, seconds: float, figures: En
         if error.path is None or not error.reason:
             figures.escapes.append((path.name, kind, f"DICOMTeachError without file or reason: {error!r}"))
     except Exception as error:  # noqa: BLE001 - the point: count every other exception as an escape
-        figures.escapes.append((path.name, kind, f"{type(error).__name__}: {str(error)[:200]}"))
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        figures.escapes.append((path.name, kind, f"{type(error).__name__}: {str(error)[:200]} "
+                                                 f"[{Path(where.filename).name}:{where.lineno}]"))
     elapsed = time.perf_counter() - start
     figures.tried += 1
     figures.seconds += elapsed

@@ -11,6 +11,7 @@ examine, the DICOM browser and load never act on it.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 from .errors import InvalidDicomError
@@ -140,6 +141,12 @@ def check_image_header(ds: Any, path: str) -> None:
     meta = getattr(ds, "file_meta", None)
     transfer_syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "").strip("\0 ")
     info = pixel_data_info(ds)
+    if meta is not None and "TransferSyntaxUID" in meta and (info is None or info.present):
+        from pydicom.uid import UID
+
+        if not UID(transfer_syntax).is_transfer_syntax:
+            raise InvalidDicomError(f"its Transfer Syntax UID {transfer_syntax[:64]!r} is not a transfer syntax: "
+                                    "its pixel data cannot be read", path)
     try:
         _check_sizes(ds, transfer_syntax, info.file_size if info is not None else 0)
         _check_photometric(ds, transfer_syntax)
@@ -148,3 +155,52 @@ def check_image_header(ds: Any, path: str) -> None:
             _check_geometry(item, where)
     except file_caused_errors() as error:
         raise InvalidDicomError(f"the image header cannot be used: {error}", path) from error
+
+
+_J2K_SIZ = struct.Struct(">HHHHIIIIIIIIH")  # SOC, SIZ marker, Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz, tiles (4), Csiz
+
+
+def _codestream(fragment: bytes) -> bytes | None:
+    """The JPEG 2000 codestream in a frame's first fragment (a JP2 file's 'jp2c' box is opened); None if absent."""
+    if fragment[:4] == b"\xff\x4f\xff\x51":
+        return fragment
+    at = fragment.find(b"jp2c", 0, 4096)
+    if fragment[4:8] == b"jP  " and at >= 4:
+        return fragment[at + 4:]
+    return None
+
+
+def check_jpeg2000_frames(dataset: Any, path: str) -> None:
+    """Refuse JPEG 2000 frames whose codestream contradicts the header (size, components, precision).
+
+    A native decoder (GDCM) aborts the whole process on such a contradiction: it must never see one.
+    Frames that do not start with a JPEG 2000 codestream are refused too.
+    """
+    from pydicom.encaps import generate_frames
+
+    meta = getattr(dataset, "file_meta", None)
+    syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "").strip("\0 ")
+    if syntax not in _J2K or "PixelData" not in dataset:
+        return
+    rows, columns = _int(dataset, "Rows"), _int(dataset, "Columns")
+    samples, bits_stored = _int(dataset, "SamplesPerPixel") or 1, _int(dataset, "BitsStored")
+    frames = _int(dataset, "NumberOfFrames") or 1
+    try:
+        for number, frame in enumerate(generate_frames(dataset.PixelData, number_of_frames=frames), start=1):
+            stream = _codestream(frame)
+            if stream is None or len(stream) < _J2K_SIZ.size:
+                raise InvalidDicomError(f"frame {number} is not a JPEG 2000 codestream", path)
+            (soc, siz, _, _, x, y, x0, y0, *_, components) = _J2K_SIZ.unpack_from(stream)
+            width, height = x - x0, y - y0
+            if (rows, columns) != (height, width) or components != samples:
+                raise InvalidDicomError(
+                    f"frame {number}: the JPEG 2000 codestream holds {width}x{height} pixels with {components} "
+                    f"component(s), the header says {columns}x{rows} with SamplesPerPixel {samples}", path)
+            offset = _J2K_SIZ.size
+            if len(stream) >= offset + 3 * components and bits_stored is not None:
+                precisions = {(stream[offset + 3 * c] & 0x7F) + 1 for c in range(components)}
+                if max(precisions) > max(bits_stored, 1) + 8 or max(precisions) > 38:
+                    raise InvalidDicomError(f"frame {number}: JPEG 2000 precision {max(precisions)} bits against "
+                                            f"BitsStored {bits_stored}", path)
+    except (ValueError, struct.error) as error:
+        raise InvalidDicomError(f"the encapsulated pixel data cannot be split into frames: {error}", path) from error

@@ -321,15 +321,15 @@ def read_index_header(path: str) -> dict[str, str | int]:
         raise DICOMTeachError(f"cannot read: {error.strerror or error}", path) from error
     import pydicom
 
-    from .safe_read import check_structure, refuse_cut_header
+    from .safe_read import check_structure, file_caused_errors, refuse_cut_header
 
     refuse_cut_header(check_structure(path, stop_at_pixels=True), path)
     try:
         return _pydicom_header(path)
     except pydicom.errors.InvalidDicomError as error:
         raise NotDicomError("not a DICOM file (no 'DICM' prefix and no file meta information)", path) from error
-    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
-        raise DICOMTeachError(f"cannot read the header: {error}", path) from error
+    except file_caused_errors() as error:
+        raise DICOMTeachError(f"cannot read the header: {type(error).__name__}: {error}", path) from error
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:

@@ -276,6 +276,8 @@ def _inflate(data) -> bytes:
         raise _Refused(f"the deflated data set cannot be inflated ({error})") from None
     if inflater.unconsumed_tail:
         raise _Refused(f"the deflated data set inflates to more than {MAX_INFLATED_BYTES // 2**20} MB")
+    if not inflater.eof:
+        raise _Refused("the deflated data set is cut: its compressed stream does not end")
     return inflated
 
 

@@ -198,6 +198,7 @@ class _Deidentifier:
                 values = element.value if isinstance(element.value, MultiValue) else [element.value]
                 mapped = [self.uids(str(uid)) for uid in values if uid]
                 element.value = (mapped if len(mapped) > 1 else mapped[0]) if mapped else None
+                new = _text(element.value)
             else:  # D and C (cleaning needs judgement: a dummy value is the safe reading)
                 element.value = _dummy(element)
                 new = _text(element.value)
@@ -349,6 +350,9 @@ def _read_and_deidentify(source: Path, uids: UIDMap) -> tuple[Dataset, list[Chan
             raise DICOMTeachError("no SOPInstanceUID: not a composite instance (a DICOMDIR?)", source)
         if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
             _add_file_meta(ds)
+        syntax = pydicom.uid.UID(str(ds.file_meta.get("TransferSyntaxUID", "") or "").strip("\0 "))
+        if not syntax.is_transfer_syntax:  # pydicom could not write the copy in it
+            raise DICOMTeachError(f"its Transfer Syntax UID {str(syntax)[:64]!r} is not a transfer syntax", source)
         try:
             return ds, deidentify_dataset(ds, uids)
         except file_caused_errors() as error:  # values are converted lazily: damage shows up here

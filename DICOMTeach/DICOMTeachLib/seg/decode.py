@@ -355,6 +355,12 @@ def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, pat
     compressed = transfer_syntax is not None and transfer_syntax.is_compressed
     bits_allocated = int(dataset.get("BitsAllocated", 1) or 1)
     if compressed or (transfer_syntax is not None and not transfer_syntax.is_little_endian):
+        from ..bounds import check_jpeg2000_frames
+
+        try:
+            check_jpeg2000_frames(dataset, path)  # a native decoder aborts on a contradiction: never hand it one
+        except DICOMTeachError as error:
+            raise LoadError(error.reason, path) from error
         try:
             pixels = dataset.pixel_array
         except Exception as error:  # pydicom raises many types for undecodable data

@@ -83,12 +83,17 @@ def _read_raw_slice(path: str, offset: int, buffer: np.ndarray) -> None:
 
 def _decoded(path: str, plan: VolumePlan) -> np.ndarray:
     """All frames of a file as (frames, rows, columns[, samples]) through pydicom's pixel handlers."""
+    from ..bounds import check_jpeg2000_frames
     from ..safe_read import read_dataset
 
     try:
         dataset = read_dataset(path, what="the pixel data")
     except DICOMTeachError as error:
         raise LoadError(f"cannot read the pixel data (truncated or corrupt file): {error.reason}", path) from error
+    try:
+        check_jpeg2000_frames(dataset, path)  # before a native decoder sees a contradiction it would abort on
+    except DICOMTeachError as error:
+        raise LoadError(error.reason, path) from error
     try:
         if "PixelData" not in dataset:  # pydicom drops an encapsulated value it cannot read to its end
             raise LoadError("the pixel data cannot be read to its end (truncated or corrupt file)", path)
