@@ -134,6 +134,11 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
     known.update(read)
     for spec in EXAMINERS:
         result.loadables.extend(_examine_isolating(_examiner(spec), known, context, result.unreadable))
+    for path, header in known.items():  # loadables leave such a file out or fail on it: it was not read whole
+        info = pixel_data.pixel_data_info(header)
+        if info is not None and info.truncated and path not in result.unreadable:
+            result.unreadable[path] = (f"the file ends inside its pixel data ({max(info.file_size - info.offset, 0)} "
+                                       f"of {info.length} bytes)")
     return result
 
 

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import exit_status
+
 if TYPE_CHECKING:
     from ..phi.deidentify import DeidentifyReport
 
@@ -67,4 +69,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {item.source} -> {item.output}: {_counts_text(item.action_counts())}")
         for skipped in report.skipped:
             print(f"  skipped {skipped.path}: {skipped.reason}")
-    return 0 if report.files or not report.skipped else 2
+    return exit_status(args.inputs, {str(item.path): item.reason for item in report.skipped})
