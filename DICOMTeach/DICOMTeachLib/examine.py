@@ -19,7 +19,7 @@ import pydicom
 
 from . import pixel_data
 from .bounds import check_image_header
-from .errors import DICOMTeachError
+from .errors import DICOMTeachError, NotDicomError
 from .fast_header import read_header_fast
 from .loadable import Loadable
 from .safe_read import check_structure, file_caused_errors, file_error, refuse_cut_header
@@ -56,6 +56,10 @@ class ExamineResult:
     unreadable: dict[str, str] = field(default_factory=dict)
 
 
+#: A sequence value shorter than this cannot nest past the depth cap (each level takes at least 20 bytes).
+_SHALLOW_SEQUENCE_BYTES = 1024
+
+
 def read_header(path: str) -> pydicom.Dataset:
     """The header of one file (up to pixel data), or DICOMTeachError naming the reason.
 
@@ -69,6 +73,8 @@ def read_header(path: str) -> pydicom.Dataset:
     except OSError as error:
         raise file_error(error, path) from error
     if fast is not None and len(fast[0]):
+        if any(raw.VR == "SQ" and raw.length > _SHALLOW_SEQUENCE_BYTES for raw in fast[0]._dict.values()):
+            check_structure(path, stop_at_pixels=True)  # left raw, pydicom would read its depth by recursion
         setattr(fast[0], pixel_data.ATTRIBUTE, fast[1])
         check_image_header(fast[0], path)
         return fast[0]
@@ -80,7 +86,7 @@ def read_header(path: str) -> pydicom.Dataset:
         if len(dataset) == 0:  # pydicom gives up quietly on garbage after the file meta
             raise DICOMTeachError("no data element could be read (corrupt header)", path)
     except pydicom.errors.InvalidDicomError as error:
-        raise DICOMTeachError(f"not a DICOM file ({error})", path) from error
+        raise NotDicomError(f"not a DICOM file ({error})", path) from error
     except file_caused_errors() as error:
         raise DICOMTeachError(f"cannot read the header: {type(error).__name__}: {error}", path) from error
     check_image_header(dataset, path)

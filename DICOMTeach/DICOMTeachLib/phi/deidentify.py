@@ -83,6 +83,8 @@ class DeidentifyReport:
     files: list[DeidentifiedFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     uids_replaced: int = 0  # distinct input UIDs mapped to new ones
+    #: (file, element path) of free text the profile kept (TextValue of SR TEXT items...); empty with strict_text
+    kept_free_text: list[tuple[Path, str]] = field(default_factory=list)
 
     def action_counts(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -157,9 +159,29 @@ def _text(value) -> str:
     return str(value)
 
 
+#: Free text: values a person types, which may name anyone or anything (VRs of PS3.5 6.2).
+FREE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UC"})
+TEXT_VALUE_TAG = 0x0040A160
+
+
+def _free_text(element: pydicom.DataElement) -> bool:
+    return int(element.tag) == TEXT_VALUE_TAG or element.VR in FREE_TEXT_VRS or element.VR == "PN"
+
+
 class _Deidentifier:
-    def __init__(self, uids: UIDMap) -> None:
+    """Applies the profile to a data set and its items, recursively (nested sequences included).
+
+    The Basic Profile lists Content Sequence (0040,A730) with D and Text Value (0040,A160) not at
+    all: descending into an SR's content tree, names (Person Name D), dates (Date, DateTime D) and
+    UIDs (U) are replaced, but the free text of TEXT items is kept. ``strict_text`` replaces every
+    free-text value the profile would keep (TEXT items' Text Value, LT/ST/UT/UC, person names) by a
+    dummy; without it, the kept free-text values are counted in ``kept_free_text``.
+    """
+
+    def __init__(self, uids: UIDMap, strict_text: bool = False) -> None:
         self.uids = uids
+        self.strict_text = strict_text
+        self.kept_free_text: list[str] = []
 
     def dataset(self, ds: Dataset, rules: dict[int, object], prefix: str, changes: list[Change]) -> None:
         for element in list(ds):
@@ -168,6 +190,11 @@ class _Deidentifier:
             path = f"{prefix}{element.keyword or action.tag_text}"
             rule = rules.get(int(tag))
             code = resolve_code(action.code, getattr(rule, "type", None))
+            if code == "K" and element.VR != "SQ" and _free_text(element) and element.value not in (None, ""):
+                if self.strict_text:  # recorded as action D against the profile's K
+                    code = "D"
+                else:
+                    self.kept_free_text.append(path)
             old = "" if element.VR == "SQ" else mask_value(_text(element.value), action.code)
             if code == "X":
                 del ds[tag]
@@ -213,11 +240,15 @@ def _mark_deidentified(ds: Dataset) -> None:
     ds.DeidentificationMethodCodeSequence = Sequence([code])
 
 
-def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap) -> list[Change]:
+def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap, strict_text: bool = False,
+                       kept_free_text: list[str] | None = None) -> list[Change]:
     """Apply the Basic Profile to ``ds`` in place (file meta kept consistent); returns the changes."""
     changes: list[Change] = []
     rules = _top_level_rules(str(ds.get("SOPClassUID", "")))
-    _Deidentifier(uids).dataset(ds, rules, "", changes)
+    deidentifier = _Deidentifier(uids, strict_text)
+    deidentifier.dataset(ds, rules, "", changes)
+    if kept_free_text is not None:
+        kept_free_text.extend(deidentifier.kept_free_text)
     _mark_deidentified(ds)
     meta = getattr(ds, "file_meta", None)
     if meta is not None and "SOPInstanceUID" in ds:
@@ -341,7 +372,8 @@ def _add_file_meta(ds: Dataset) -> None:
     ds.preamble = b"\0" * 128
 
 
-def _read_and_deidentify(source: Path, uids: UIDMap) -> tuple[Dataset, list[Change]]:
+def _read_and_deidentify(source: Path, uids: UIDMap, strict_text: bool = False,
+                         kept_free_text: list[str] | None = None) -> tuple[Dataset, list[Change]]:
     """Read ``source`` (read-only) and de-identify it in memory; DICOMTeachError says why it cannot be."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings: the report says what matters
@@ -354,14 +386,18 @@ def _read_and_deidentify(source: Path, uids: UIDMap) -> tuple[Dataset, list[Chan
         if not syntax.is_transfer_syntax:  # pydicom could not write the copy in it
             raise DICOMTeachError(f"its Transfer Syntax UID {str(syntax)[:64]!r} is not a transfer syntax", source)
         try:
-            return ds, deidentify_dataset(ds, uids)
+            return ds, deidentify_dataset(ds, uids, strict_text, kept_free_text)
         except file_caused_errors() as error:  # values are converted lazily: damage shows up here
             raise DICOMTeachError(f"cannot de-identify its data set: {type(error).__name__}: {error}",
                                   source) from error
 
 
-def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) -> DeidentifyReport:
+def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None,
+               strict_text: bool = False) -> DeidentifyReport:
     """Write de-identified copies of ``inputs`` (files or folders) under ``output_dir``.
+
+    ``strict_text`` also replaces the free text the Basic Profile keeps (see :class:`_Deidentifier`);
+    without it, where such text was kept is listed in the report (``kept_free_text``).
 
     ``salt`` makes the UID mapping reproducible (tests); by default a random salt is used and
     forgotten after the run, so the new UIDs cannot be traced back to the old ones.
@@ -376,7 +412,8 @@ def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) ->
     taken: set[Path] = set()
     for source, relative in files:
         try:
-            ds, changes = _read_and_deidentify(source, uids)
+            kept: list[str] = []
+            ds, changes = _read_and_deidentify(source, uids, strict_text, kept)
         except DICOMTeachError as error:
             report.skipped.append(SkippedFile(source, error.reason))
             continue
@@ -390,5 +427,6 @@ def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) ->
             report.skipped.append(SkippedFile(source, f"cannot write the de-identified copy: {error}"))
             continue
         report.files.append(DeidentifiedFile(source, target, changes))
+        report.kept_free_text.extend((source, where) for where in kept)
     report.uids_replaced = len(uids)
     return report
