@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
             skipped[path] = error.reason
             continue
         explanations.append(explanation)
+        if "truncated" in explanation.problem_codes():  # explained up to the cut, but not read whole
+            print(f"{path}: the file ends early (explained up to where it is cut)", file=sys.stderr)
+            skipped[path] = "the file ends early"
         if args.json:
             data = explanation.to_json_dict()
             if args.problems_only:
