@@ -10,11 +10,15 @@ examine, the DICOM browser and load never act on it.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from typing import Any
 
+from pydicom.dataelem import RawDataElement
+
 from .errors import InvalidDicomError
+from .fast_header import interned_tag
 from .pixel_data import pixel_data_info
 
 #: Plausible bounds (mm): far beyond any real image, far below overflow.
@@ -30,8 +34,42 @@ _KNOWN_PHOTOMETRIC = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_ICT", "YBR_RCT",
                       "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_PARTIAL_422", "HSV", "ARGB", "CMYK"}
 
 
+_TAGS = {
+    "Rows": (0x00280010, "US"), "Columns": (0x00280011, "US"), "BitsAllocated": (0x00280100, "US"),
+    "BitsStored": (0x00280101, "US"), "HighBit": (0x00280102, "US"), "SamplesPerPixel": (0x00280002, "US"),
+    "NumberOfFrames": (0x00280008, "IS"), "PhotometricInterpretation": (0x00280004, "CS"),
+    "PixelSpacing": (0x00280030, "DS"), "ImagerPixelSpacing": (0x00181164, "DS"), "SliceThickness": (0x00180050, "DS"),
+    "SpacingBetweenSlices": (0x00180088, "DS"), "ImagePositionPatient": (0x00200032, "DS"),
+    "ImageOrientationPatient": (0x00200037, "DS"), "RescaleSlope": (0x00281053, "DS"),
+    "RescaleIntercept": (0x00281052, "DS"), "SharedFunctionalGroupsSequence": (0x52009229, "SQ"),
+    "PerFrameFunctionalGroupsSequence": (0x52009230, "SQ"),
+}
+#: keyword -> (the one BaseTag object of the tag, so dataset lookups skip BaseTag.__eq__; VR)
+_TAGS = {keyword: (interned_tag(tag), vr) for keyword, (tag, vr) in _TAGS.items()}
+
+
+def _get(ds: Any, keyword: str) -> Any:
+    """A header value without pydicom's conversion when the raw bytes say it plainly (examine reads many
+    headers: converting each value twice, here and in the examiner, would cost)."""
+    tag, vr = _TAGS[keyword]
+    try:
+        element = ds._dict.get(tag)
+    except AttributeError:
+        return ds.get(keyword)
+    if element is None:
+        return None
+    if type(element) is RawDataElement and element.is_little_endian and element.VR in (None, vr):
+        raw = element.value
+        if vr == "US" and len(raw) == 2:
+            return raw[0] | raw[1] << 8
+        if vr in ("DS", "IS", "CS"):
+            text = raw.decode("latin-1").strip(" \0")
+            return text.split("\\") if "\\" in text else text
+    return ds[tag].value
+
+
 def _int(ds: Any, keyword: str) -> int | None:
-    value = ds.get(keyword)
+    value = _get(ds, keyword)
     if value is None or value == "":
         return None
     try:
@@ -45,29 +83,29 @@ def _numbers(value: Any) -> list[float]:
         return []
     items = value if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str) \
         else [value]
-    return [float(item) for item in items]
+    return [float(item) for item in items if str(item).strip() != ""]
 
 
 def _check_geometry(item: Any, where: str) -> None:
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        spacing = _numbers(item.get(keyword))
+        spacing = _numbers(_get(item, keyword))
         if any(not (0 < abs(v) <= MAX_SPACING_MM) for v in spacing):  # NaN fails the comparison too
             raise ValueError(f"{keyword} {spacing} {where}is not a usable spacing (must be > 0 and finite)")
     for keyword in ("SliceThickness", "SpacingBetweenSlices"):
-        values = _numbers(item.get(keyword))
+        values = _numbers(_get(item, keyword))
         if any(not (abs(v) <= MAX_SPACING_MM) for v in values):
             raise ValueError(f"{keyword} {values} {where}is not a finite distance")
-    position = _numbers(item.get("ImagePositionPatient"))
+    position = _numbers(_get(item, "ImagePositionPatient"))
     if any(not (abs(v) <= MAX_POSITION_MM) for v in position):
         raise ValueError(f"ImagePositionPatient {position} {where}is not a finite position")
-    orientation = _numbers(item.get("ImageOrientationPatient"))
+    orientation = _numbers(_get(item, "ImageOrientationPatient"))
     if orientation:
         if any(not (abs(v) <= 2) for v in orientation):
             raise ValueError(f"ImageOrientationPatient {orientation} {where}is not made of direction cosines")
         if len(orientation) == 6 and (math.hypot(*orientation[:3]) < 1e-6 or math.hypot(*orientation[3:]) < 1e-6):
             raise ValueError(f"ImageOrientationPatient {orientation} {where}has a zero direction")
     for keyword in ("RescaleSlope", "RescaleIntercept"):
-        values = _numbers(item.get(keyword))
+        values = _numbers(_get(item, keyword))
         if any(not (abs(v) <= 1e30) for v in values):
             raise ValueError(f"{keyword} {values} {where}is not a finite number")
 
@@ -77,7 +115,7 @@ def _functional_items(ds: Any) -> list[tuple[Any, str]]:
     found = []
     for sequence_keyword, label in (("SharedFunctionalGroupsSequence", "in the shared functional groups "),
                                     ("PerFrameFunctionalGroupsSequence", "in frame ")):
-        for number, group in enumerate(ds.get(sequence_keyword) or []):
+        for number, group in enumerate(_get(ds, sequence_keyword) or []):
             where = label if label.startswith("in the") else f"{label}{number + 1} "
             for macro in ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence",
                           "PixelValueTransformationSequence"):
@@ -118,7 +156,7 @@ def _check_sizes(ds: Any, transfer_syntax: str, file_size: int) -> None:
 
 
 def _check_photometric(ds: Any, transfer_syntax: str) -> None:
-    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    photometric = str(_get(ds, "PhotometricInterpretation") or "").strip().upper()
     if not photometric:
         return
     if photometric not in _KNOWN_PHOTOMETRIC:
@@ -132,19 +170,27 @@ def _check_photometric(ds: Any, transfer_syntax: str) -> None:
         raise ValueError(f"PhotometricInterpretation {photometric} with SamplesPerPixel {samples}")
 
 
+@functools.lru_cache(maxsize=64)
+def _is_transfer_syntax(uid: str) -> bool:
+    from pydicom.uid import UID
+
+    return UID(uid).is_transfer_syntax
+
+
 def check_image_header(ds: Any, path: str) -> None:
     """Refuse (InvalidDicomError naming the reason) an image header no pixel data or geometry can match."""
     from .safe_read import file_caused_errors
 
-    if "Rows" not in ds and "Columns" not in ds and "NumberOfFrames" not in ds:
+    if _get(ds, "Rows") is None and _get(ds, "Columns") is None and _get(ds, "NumberOfFrames") is None:
         return
     meta = getattr(ds, "file_meta", None)
-    transfer_syntax = str(meta.get("TransferSyntaxUID", "") if meta is not None else "").strip("\0 ")
+    syntax_element = meta._dict.get(interned_tag(0x00020010)) if meta is not None else None
+    syntax_value = syntax_element.value if syntax_element is not None else ""
+    transfer_syntax = (syntax_value.decode("latin-1") if isinstance(syntax_value, bytes) else str(syntax_value or "")) \
+        .strip("\0 ")
     info = pixel_data_info(ds)
-    if meta is not None and "TransferSyntaxUID" in meta and (info is None or info.present):
-        from pydicom.uid import UID
-
-        if not UID(transfer_syntax).is_transfer_syntax:
+    if syntax_element is not None and (info is None or info.present):
+        if not _is_transfer_syntax(transfer_syntax):
             raise InvalidDicomError(f"its Transfer Syntax UID {transfer_syntax[:64]!r} is not a transfer syntax: "
                                     "its pixel data cannot be read", path)
     try:

@@ -22,6 +22,7 @@ The walk is iterative (an explicit stack), so its own depth costs no recursion.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import struct
@@ -337,6 +338,7 @@ def file_error(error: OSError, path: str | os.PathLike[str]) -> DICOMTeachError:
     return DICOMTeachError(f"cannot read the file ({reason})", path)
 
 
+@functools.cache
 def file_caused_errors() -> tuple[type[BaseException], ...]:
     """The exception types damaged bytes make pydicom (and numpy, zlib) raise once the structure is sound.
 
