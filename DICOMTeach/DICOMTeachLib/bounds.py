@@ -60,6 +60,8 @@ def _get(ds: Any, keyword: str) -> Any:
         return None
     if type(element) is RawDataElement and element.is_little_endian and element.VR in (None, vr):
         raw = element.value
+        if not raw:  # an empty value
+            return None
         if vr == "US" and len(raw) == 2:
             return raw[0] | raw[1] << 8
         if vr in ("DS", "IS", "CS"):
