@@ -126,7 +126,7 @@ def _functional_items(ds: Any) -> list[tuple[Any, str]]:
     return found
 
 
-def _check_sizes(ds: Any, transfer_syntax: str, file_size: int) -> None:
+def _check_sizes(ds: Any, transfer_syntax: str, file_size: int, path: str = "") -> None:
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     for keyword, value in (("Rows", rows), ("Columns", columns)):
         if value is not None and value <= 0:
@@ -155,6 +155,29 @@ def _check_sizes(ds: Any, transfer_syntax: str, file_size: int) -> None:
     elif frames > max(file_size - info.offset, 0) // 8:  # encapsulated: each frame has at least an item header
         raise ValueError(f"NumberOfFrames {frames} cannot fit in the {file_size - info.offset} bytes of "
                          f"encapsulated pixel data")
+    elif path:
+        fragments = _fragments_up_to(path, info.offset, frames)
+        if fragments < frames:  # each frame takes one fragment at least (PS3.5 A.4)
+            raise ValueError(f"NumberOfFrames {frames}, but the encapsulated pixel data holds {fragments} "
+                             f"fragment(s)")
+
+
+def _fragments_up_to(path: str, offset: int, wanted: int) -> int:
+    """How many fragments follow the Basic Offset Table of the encapsulated pixel data at ``offset`` (counting
+    stops at ``wanted``): item headers are read, never the fragments."""
+    count = -1  # the first item is the Basic Offset Table
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        while count < wanted:
+            header = handle.read(8)
+            if len(header) < 8:
+                break
+            group, element, length = struct.unpack("<HHL", header)
+            if (group, element) != (0xFFFE, 0xE000) or length == 0xFFFFFFFF:
+                break
+            count += 1
+            handle.seek(length, 1)
+    return max(count, 0)
 
 
 def _check_photometric(ds: Any, transfer_syntax: str) -> None:
@@ -196,7 +219,7 @@ def check_image_header(ds: Any, path: str) -> None:
             raise InvalidDicomError(f"its Transfer Syntax UID {transfer_syntax[:64]!r} is not a transfer syntax: "
                                     "its pixel data cannot be read", path)
     try:
-        _check_sizes(ds, transfer_syntax, info.file_size if info is not None else 0)
+        _check_sizes(ds, transfer_syntax, info.file_size if info is not None else 0, path)
         _check_photometric(ds, transfer_syntax)
         _check_geometry(ds, "")
         for item, where in _functional_items(ds):

@@ -24,6 +24,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # Testing/, for fu
 import fuzz_helpers  # noqa: E402
 
 
+def peak_resident_kb() -> int:
+    """This process's peak resident memory: VmHWM (Linux; getrusage's maxrss keeps the parent's peak across
+    exec, so a campaign started from a large pytest process would report pytest's memory)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=int(os.environ.get("DICOMTEACH_FUZZ_COUNT", "1000")))
@@ -48,11 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                        "mean_ms": round(1000 * f.seconds / max(f.tried, 1), 2),
                        "peak_traced_mb": round(f.peak_bytes[0] / 2**20, 2), "peak_file": f.peak_bytes[1]}
                for entry, f in campaign.figures.items()}
-    import resource
-
     result = {"mutants": campaign.mutants, "kinds": campaign.kinds, "seconds": round(campaign.seconds, 1),
               "inputs_modified": campaign.inputs_modified, "entry_points": figures,
-              "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+              "max_rss_mb": round(peak_resident_kb() / 1024, 1)}
     if args.json:
         print(json.dumps(result))
         return 0

@@ -252,6 +252,8 @@ def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap, strict_text: boo
     _mark_deidentified(ds)
     meta = getattr(ds, "file_meta", None)
     if meta is not None and "SOPInstanceUID" in ds:
+        if not isinstance(ds.SOPInstanceUID, str):  # a damaged element (its VR changed): no UID to write
+            raise ValueError(f"SOPInstanceUID is not text but {type(ds.SOPInstanceUID).__name__}")
         meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     return changes
 
@@ -325,7 +327,11 @@ def _write_new_file(ds: Dataset, target: Path, output_root: Path, inputs: set[tu
     try:
         with os.fdopen(handle, "wb") as stream, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds.save_as(stream, enforce_file_format=True)
+            try:
+                ds.save_as(stream, enforce_file_format=True)
+            except (TypeError, AttributeError, KeyError) as error:  # pydicom's writer on a value of the wrong kind
+                raise DICOMTeachError(f"a value of the file cannot be written again ({type(error).__name__}: "
+                                      f"{error})", target) from error
         os.replace(temporary, folder / target.name)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -380,12 +386,14 @@ def _read_and_deidentify(source: Path, uids: UIDMap, strict_text: bool = False,
         ds = _read(source)
         if "SOPInstanceUID" not in ds:
             raise DICOMTeachError("no SOPInstanceUID: not a composite instance (a DICOMDIR?)", source)
-        if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
-            _add_file_meta(ds)
-        syntax = pydicom.uid.UID(str(ds.file_meta.get("TransferSyntaxUID", "") or "").strip("\0 "))
-        if not syntax.is_transfer_syntax:  # pydicom could not write the copy in it
-            raise DICOMTeachError(f"its Transfer Syntax UID {str(syntax)[:64]!r} is not a transfer syntax", source)
         try:
+            if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+                _add_file_meta(ds)
+            syntax = pydicom.uid.UID(str(ds.file_meta.get("TransferSyntaxUID", "") or "").strip("\0 "))
+            if not syntax.is_transfer_syntax:  # pydicom could not write the copy in it
+                raise DICOMTeachError(f"its Transfer Syntax UID {str(syntax)[:64]!r} is not a transfer syntax",
+                                      source)
+            ds.file_meta.TransferSyntaxUID = syntax  # a UID again, whatever VR the file gave the element
             return ds, deidentify_dataset(ds, uids, strict_text, kept_free_text)
         except file_caused_errors() as error:  # values are converted lazily: damage shows up here
             raise DICOMTeachError(f"cannot de-identify its data set: {type(error).__name__}: {error}",
