@@ -83,8 +83,8 @@ def test_text_output_lists_loadables_with_reasons_and_the_hierarchy(capsys, pydi
     assert "Patient Doe^Archibald (77654033)" in out and "vtkMRMLScalarVolumeNode" in out
 
 
-def test_a_damaged_series_fails_clearly_and_the_rest_of_the_study_loads(capsys, tmp_path, lidc_ct_files,
-                                                                       pydicom_ct_files):
+def test_a_slice_with_cut_pixel_data_is_left_out_by_name_and_everything_else_loads(capsys, tmp_path, lidc_ct_files,
+                                                                                   pydicom_ct_files):
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     for path in lidc_ct_files[:5]:
@@ -96,12 +96,13 @@ def test_a_damaged_series_fails_clearly_and_the_rest_of_the_study_loads(capsys, 
     sources = {p: p.read_bytes() for p in [*damaged.iterdir(), *healthy.iterdir()]}
 
     code, tree = _load_json(capsys, damaged, healthy)
-    assert code == 0
-    (failed,) = tree["failed"]
-    assert victim.name in failed["reason"] and "truncated" in failed["reason"]
-    (lidc,) = [item for item in tree["loadables"] if item["files"] == 5]
-    assert any(victim.name in warning for warning in lidc["warnings"])
-    assert len(_volume_nodes(tree)) == 3  # the three acquisitions of the healthy series
+    assert code == 2  # a DICOM file in a folder could not be read (all of it)
+    assert tree["failed"] == []
+    assert "ends inside its pixel data" in tree["unreadable"][str(victim)]
+    (lidc,) = [item for item in tree["loadables"] if any("left out" in w for w in item["warnings"])]
+    assert lidc["files"] == 4
+    assert any(victim.name in warning and "left out" in warning for warning in lidc["warnings"])
+    assert len(_volume_nodes(tree)) == 4  # the LIDC slices without the victim, the healthy series' three
     assert {p: p.read_bytes() for p in sources} == sources  # sources untouched
 
 
@@ -145,7 +146,7 @@ def test_a_slice_with_a_corrupt_header_is_skipped_by_name_and_leaves_a_gap(capsy
     data[132:400] = b"\xff" * 268  # the file meta and first elements become garbage
     victim.write_bytes(bytes(data))
     code, tree = _load_json(capsys, folder)
-    assert code == 0
+    assert code == 2  # a DICOM file in a folder could not be read
     assert str(victim) in tree["unreadable"]
     (loadable,) = [item for item in tree["loadables"] if item["kind"] == "scalar volume"]
     assert loadable["files"] == 5

@@ -95,15 +95,16 @@ def test_frames_naming_an_undefined_segment_are_skipped(shared_data, mrml, tmp_p
     assert _voxels_per_segment(result.nodes[0]) == {"Liver": total - _frame_voxels(ds, 2)}
 
 
-def test_truncated_pixel_data_is_a_load_error_naming_the_file(shared_data, mrml, tmp_path):
+def test_pixel_data_too_short_for_its_frames_is_refused_at_examine_naming_the_file(shared_data, tmp_path):
     seg_path, _ = _liver(shared_data)
     ds = pydicom.dcmread(seg_path)
     ds.PixelData = ds.PixelData[: len(ds.PixelData) // 2]
     damaged = tmp_path / "truncated.dcm"
     ds.save_as(damaged)
-    with pytest.raises(LoadError) as error:
-        load_loadable(_seg_loadable(damaged), mrml.scene)
-    assert str(damaged) in str(error.value) and "pixel data ends before frame" in str(error.value)
+    result = examine_files([str(damaged)])
+    assert result.loadables == []
+    reason = result.unreadable[str(damaged)]
+    assert f"NumberOfFrames {ds.NumberOfFrames}" in reason and f"the pixel data has {len(ds.PixelData)}" in reason
 
 
 def test_seg_without_its_images_loads_with_a_warning(shared_data, mrml):

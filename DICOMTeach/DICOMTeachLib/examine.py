@@ -18,11 +18,13 @@ from typing import Any
 import pydicom
 
 from . import pixel_data
+from .bounds import check_image_header
 from .coexistence import PREFER_BY_DEFAULT, rank
 from .dicomdir import expand_dicomdirs
-from .errors import DICOMTeachError
+from .errors import DICOMTeachError, NotDicomError
 from .fast_header import read_header_fast
 from .loadable import Loadable
+from .safe_read import check_structure, file_caused_errors, file_error, refuse_cut_header
 
 #: Examiners as "module:function"; each takes ({path: header dataset}, ExamineContext) and returns loadables.
 EXAMINERS: list[str] = [
@@ -58,6 +60,10 @@ class ExamineResult:
     unreadable: dict[str, str] = field(default_factory=dict)
 
 
+#: A sequence value shorter than this cannot nest past the depth cap (each level takes at least 20 bytes).
+_SHALLOW_SEQUENCE_BYTES = 1024
+
+
 def read_header(path: str) -> pydicom.Dataset:
     """The header of one file (up to pixel data), or DICOMTeachError naming the reason.
 
@@ -66,21 +72,29 @@ def read_header(path: str) -> pydicom.Dataset:
     Most files are split into raw elements by :mod:`.fast_header` (pydicom
     converts their values when asked); the others go through pydicom's reader.
     """
-    fast = read_header_fast(path)  # the common little-endian case, without pydicom's parsing loop
+    try:
+        fast = read_header_fast(path)  # the common little-endian case, without pydicom's parsing loop
+    except OSError as error:
+        raise file_error(error, path) from error
     if fast is not None and len(fast[0]):
+        if any(raw.VR == "SQ" and raw.length > _SHALLOW_SEQUENCE_BYTES for raw in fast[0]._dict.values()):
+            check_structure(path, stop_at_pixels=True)  # left raw, pydicom would read its depth by recursion
         setattr(fast[0], pixel_data.ATTRIBUTE, fast[1])
+        check_image_header(fast[0], path)
         return fast[0]
+    refuse_cut_header(check_structure(path, stop_at_pixels=True), path)  # before pydicom allocates or recurses
     try:
         with open(path, "rb") as fp:
             dataset = pydicom.dcmread(fp, stop_before_pixels=True)
             setattr(dataset, pixel_data.ATTRIBUTE, pixel_data.probe_after_header(fp, dataset))
         if len(dataset) == 0:  # pydicom gives up quietly on garbage after the file meta
             raise DICOMTeachError("no data element could be read (corrupt header)", path)
-        return dataset
     except pydicom.errors.InvalidDicomError as error:
-        raise DICOMTeachError(f"not a DICOM file ({error})", path) from error
-    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
-        raise DICOMTeachError(f"cannot read the header: {error}", path) from error
+        raise NotDicomError(f"not a DICOM file ({error})", path) from error
+    except file_caused_errors() as error:
+        raise DICOMTeachError(f"cannot read the header: {type(error).__name__}: {error}", path) from error
+    check_image_header(dataset, path)
+    return dataset
 
 
 @contextmanager
@@ -134,12 +148,41 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
     result.unreadable.update(missing)
     known.update(read)
     for spec in EXAMINERS:
-        try:
-            result.loadables.extend(_examiner(spec)(known, context))
-        except DICOMTeachError as error:
-            result.unreadable.setdefault(error.path or "", error.reason)
+        result.loadables.extend(_examine_isolating(_examiner(spec), known, context, result.unreadable))
+    for path, header in known.items():  # loadables leave such a file out or fail on it: it was not read whole
+        info = pixel_data.pixel_data_info(header)
+        if info is not None and info.truncated and path not in result.unreadable:
+            result.unreadable[path] = (f"the file ends inside its pixel data ({max(info.file_size - info.offset, 0)} "
+                                       f"of {info.length} bytes)")
     rank(result.loadables, context.prefer_dicomteach)
     return result
+
+
+def _examine_isolating(examiner: Examiner, headers: Mapping[str, Any], context: ExamineContext,
+                       unreadable: dict[str, str]) -> list[Loadable]:
+    """``examiner`` on all headers; when a file's values make it fail, that file is set aside with the reason
+    and the others are examined again (a damaged value converts only when an examiner reads it)."""
+    try:
+        return examiner(headers, context)
+    except DICOMTeachError as error:
+        if error.path is None or error.path not in headers:
+            unreadable.setdefault(error.path or "", error.reason)
+            return []
+        culprits = {error.path: error.reason}
+    except file_caused_errors() as error:
+        culprits = {}
+        for path, header in headers.items():
+            try:
+                examiner({path: header}, context)
+            except DICOMTeachError as single:
+                culprits[path] = single.reason
+            except file_caused_errors() as single:
+                culprits[path] = f"a value cannot be read: {type(single).__name__}: {single}"
+        if not culprits:
+            raise error  # no single file explains it: not the files' fault
+    unreadable.update(culprits)
+    rest = {path: header for path, header in headers.items() if path not in culprits}
+    return _examine_isolating(examiner, rest, context, unreadable) if rest else []
 
 
 def default_selection(loadables: Sequence[Loadable]) -> list[Loadable]:
@@ -158,13 +201,11 @@ def default_selection(loadables: Sequence[Loadable]) -> list[Loadable]:
 
 
 def examine_paths(paths: Sequence[str]) -> ExamineResult:
-    """Like :func:`examine_files`, expanding folders recursively (and DICOMDIRs, as examine_files does)."""
-    from pathlib import Path
+    """Like :func:`examine_files`, expanding folders recursively (what cannot be walked is listed unreadable;
+    DICOMDIRs are followed by examine_files)."""
+    from .paths import files_and_problems
 
-    files: list[str] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(str(p) for p in sorted(path.rglob("*")) if p.is_file())
-        else:
-            files.append(str(path))
-    return examine_files(files)
+    files, problems = files_and_problems(paths)
+    result = examine_files(files)
+    result.unreadable = {**problems, **result.unreadable}
+    return result

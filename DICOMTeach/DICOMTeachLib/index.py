@@ -124,9 +124,12 @@ class _HeaderReader:
 
     def __init__(self, fp, chunk: int = 8192) -> None:
         self.fp = fp
+        self.size = os.fstat(fp.fileno()).st_size
         self.buffer = fp.read(chunk)
 
     def need(self, end: int) -> None:
+        if end > self.size:  # a declared length past the end of the file: never read (nor allocate) it
+            raise _NotParsable("file ends inside the header")
         while end > len(self.buffer):
             more = self.fp.read(max(end - len(self.buffer), len(self.buffer)))
             if not more:
@@ -140,7 +143,7 @@ _LENGTH = struct.Struct("<L")
 
 
 def _walk(reader: _HeaderReader, offset: int, implicit: bool, stop_at: int,
-          found: dict[int, tuple[str, bytes]] | None, end_tag: int | None = None) -> int:
+          found: dict[int, tuple[str, bytes]] | None, end_tag: int | None = None, depth: int = 0) -> int:
     """Parse elements from ``offset``; keep wanted ones in ``found`` (top level only). Returns the next offset.
 
     The hot loop of indexing: one struct call per element, the buffer re-read
@@ -183,7 +186,7 @@ def _walk(reader: _HeaderReader, offset: int, implicit: bool, stop_at: int,
         if found is not None and (tag > stop_at or tag == _PIXEL_DATA):
             return offset - (12 if vr in _LONG_VRS else 8)
         if length == _UNDEFINED:
-            offset = _skip_sequence(reader, offset, implicit)
+            offset = _skip_sequence(reader, offset, implicit, depth + 1)
             buffer, size = reader.buffer, len(reader.buffer)
             continue
         if tag in wanted:
@@ -194,8 +197,12 @@ def _walk(reader: _HeaderReader, offset: int, implicit: bool, stop_at: int,
         offset += length
 
 
-def _skip_sequence(reader: _HeaderReader, offset: int, implicit: bool) -> int:
+def _skip_sequence(reader: _HeaderReader, offset: int, implicit: bool, depth: int) -> int:
     """Skip an undefined-length sequence (or encapsulated value) whose items follow ``offset``."""
+    from .safe_read import MAX_SEQUENCE_DEPTH
+
+    if depth > MAX_SEQUENCE_DEPTH:
+        raise _NotParsable("sequences nested too deep")  # the structure check says so, with the file's name
     unpack = struct.unpack_from
     while True:
         reader.need(offset + 8)
@@ -207,7 +214,7 @@ def _skip_sequence(reader: _HeaderReader, offset: int, implicit: bool) -> int:
         if tag != _ITEM:
             raise _NotParsable(f"unexpected tag {tag:08X} in a sequence")
         if length == _UNDEFINED:
-            offset = _walk(reader, offset, implicit, 0xFFFFFFFF, None, end_tag=_ITEM_END)
+            offset = _walk(reader, offset, implicit, 0xFFFFFFFF, None, end_tag=_ITEM_END, depth=depth)
         else:
             offset += length
 
@@ -314,24 +321,22 @@ def read_index_header(path: str) -> dict[str, str | int]:
         raise DICOMTeachError(f"cannot read: {error.strerror or error}", path) from error
     import pydicom
 
+    from .safe_read import check_structure, file_caused_errors, refuse_cut_header
+
+    refuse_cut_header(check_structure(path, stop_at_pixels=True), path)
     try:
         return _pydicom_header(path)
     except pydicom.errors.InvalidDicomError as error:
         raise NotDicomError("not a DICOM file (no 'DICM' prefix and no file meta information)", path) from error
-    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
-        raise DICOMTeachError(f"cannot read the header: {error}", path) from error
+    except file_caused_errors() as error:
+        raise DICOMTeachError(f"cannot read the header: {type(error).__name__}: {error}", path) from error
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[str]:
-    """Files named, and every file under folders named (recursive, sorted)."""
-    for path in map(Path, paths):
-        if path.is_dir():
-            for folder, directories, files in os.walk(path):
-                directories.sort()
-                for name in sorted(files):
-                    yield os.path.join(folder, name)
-        else:
-            yield str(path)
+    """Files named, and every file under folders named (recursive, sorted); see :mod:`.paths`."""
+    from .paths import walk
+
+    return (found.path for found in walk(paths) if not found.problem)
 
 
 def _int(value: str | int | None) -> int | None:
@@ -350,8 +355,11 @@ def index_paths(paths: Sequence[str | Path]) -> Index:
     studies: dict[str, StudyRecord] = {}
     series_map: dict[str, SeriesRecord] = {}
     from .dicomdir import expand_dicomdirs
+    from .paths import files_and_problems
 
-    files, index.skipped = expand_dicomdirs(iter_files(paths))  # a DICOMDIR stands for the files it references
+    walked, index.skipped = files_and_problems(paths)
+    files, dicomdir_problems = expand_dicomdirs(walked)  # a DICOMDIR stands for the files it references
+    index.skipped.update(dicomdir_problems)
     for path in files:
         try:
             values = read_index_header(path)

@@ -2,16 +2,23 @@
 
 Each subcommand lives in its own module of this package with two functions:
 ``register(subparsers)`` adds its parser (one-line help, ``func=run``) and
-``run(args) -> int`` does the work. Exit codes: 0 done, 2 input that could not
-be read (one line per file says why), 1 anything else that went wrong.
+``run(args) -> int`` does the work. Exit codes, the same in every command
+(:func:`exit_status`): 0 done, 2 when a file named on the command line or a
+DICOM file found in a folder could not be read (one line per file says why;
+files in folders that are not DICOM are listed, not errors), 1 a usage error.
+Library warnings are shown as one line of ours, never as raw stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from .. import __version__
 from ..errors import DICOMTeachError
@@ -62,6 +69,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Reasons that say a file met while walking a folder is simply not an instance to read (listed, not an error).
+NOT_AN_ERROR_PREFIXES = ("not a DICOM file", "a DICOMDIR", "a symbolic link to a folder: not followed",
+                         "not a regular file", "DICOM, but without")
+
+
+def exit_status(named: Iterable[str | os.PathLike[str]], skipped: Mapping[str, str]) -> int:
+    """The exit code every command uses: 2 when a file named on the command line, or a DICOM file found in
+    a folder, could not be read; 0 otherwise (non-DICOM files met in folders are listed, not errors)."""
+    named_paths = {str(path) for path in named}
+    for path, reason in skipped.items():
+        if str(path) in named_paths or not reason.startswith(NOT_AN_ERROR_PREFIXES):
+            return 2
+    return 0
+
+
+def _print_library_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning of a library (pydicom, numpy...) shown as one line of ours, never as raw stderr."""
+    text = str(message).splitlines()[0] if str(message) else category.__name__
+    print(f"dicomteach: note: {text}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _our_messages() -> Iterator[None]:
+    """Library warnings as our one-line notes (each once); names that are not UTF-8 printed escaped."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):  # a replaced stream (tests) may not reconfigure
+            stream.reconfigure(errors="backslashreplace")
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # each distinct warning once
+        warnings.showwarning = _print_library_warning
+        pydicom_logger = logging.getLogger("pydicom")
+        propagate, level = pydicom_logger.propagate, pydicom_logger.level
+        pydicom_logger.propagate = False  # pydicom also logs what it warns: once is enough
+        pydicom_logger.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            pydicom_logger.propagate, pydicom_logger.level = propagate, level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
@@ -75,13 +122,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
-    try:
-        return int(args.func(args) or 0)
-    except DICOMTeachError as error:
-        print(f"dicomteach {args.command}: {error}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # e.g. `dicomteach explain ... | head`
-        return 0
+    with _our_messages():
+        try:
+            return int(args.func(args) or 0)
+        except DICOMTeachError as error:
+            print(f"dicomteach {args.command}: {error}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # e.g. `dicomteach explain ... | head`
+            return 0
+        except KeyboardInterrupt:
+            print(f"dicomteach {args.command}: interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import exit_status
+
 if TYPE_CHECKING:
     from ..phi.deidentify import DeidentifyReport
 
@@ -26,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="DICOM files or folders")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR",
                         help="folder for the de-identified copies (must not overlap the inputs)")
+    parser.add_argument("--strict-text", action="store_true",
+                        help="also replace the free text the Basic Profile keeps (the Text Value of SR TEXT "
+                        "items, LT/ST/UT/UC values, person names in unlisted attributes) by dummy values")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -43,6 +48,7 @@ def report_json(report: DeidentifyReport) -> dict:
                          "profile_code": c.profile_code, "old": c.old, "new": c.new} for c in item.changes],
         } for item in report.files],
         "skipped": [{"path": str(item.path), "reason": item.reason} for item in report.skipped],
+        "kept_free_text": [{"path": str(source), "element": where} for source, where in report.kept_free_text],
     }
 
 
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ..phi.actions import explain_code  # here, so other commands start fast
     from ..phi.deidentify import deidentify
 
-    report = deidentify(args.inputs, args.output)
+    report = deidentify(args.inputs, args.output, strict_text=args.strict_text)
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     else:
@@ -67,4 +73,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {item.source} -> {item.output}: {_counts_text(item.action_counts())}")
         for skipped in report.skipped:
             print(f"  skipped {skipped.path}: {skipped.reason}")
-    return 0 if report.files or not report.skipped else 2
+        if report.kept_free_text:
+            files = len({source for source, _ in report.kept_free_text})
+            print(f"  note: {len(report.kept_free_text)} free-text value(s) in {files} file(s) kept as the Basic "
+                  "Profile keeps them (e.g. the Text Value of SR TEXT items, which it does not list); free text "
+                  "is PHI until read: --strict-text replaces them")
+    return exit_status(args.inputs, {str(item.path): item.reason for item in report.skipped})

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import DICOMTeachError
+from . import exit_status
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,10 +32,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"counts": index.counts, "patients": [asdict(p) for p in index.patients],
                           "skipped": index.skipped}, indent=2))
-        return 0
-    for line in tree_lines(index):
-        print(line)
-    return 0
+    else:
+        for line in tree_lines(index):
+            print(line)
+    return exit_status(args.paths, index.skipped)
 
 
 def tree_lines(index) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import DICOMTeachError
 from ..loadable import Loadable
+from . import exit_status
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,9 +90,7 @@ def run(args: argparse.Namespace) -> int:
             }, indent=2))
         else:
             _print_text(examined, chosen_ids, report, patients, saved)
-    if report.failed and not report.loaded:
-        return 2
-    return 0
+    return 2 if report.failed else exit_status(args.paths, examined.unreadable)
 
 
 def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patients: list[Any], saved: str | None) -> None:

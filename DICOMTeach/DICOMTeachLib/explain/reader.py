@@ -19,6 +19,7 @@ from pydicom import Dataset
 from pydicom.datadict import dictionary_has_tag
 
 from ..errors import DICOMTeachError, InvalidDicomError, NotDicomError
+from ..safe_read import check_structure
 from ..tag_format import tag_text
 
 #: Values longer than this are not read (pixel data, big private blobs): their position and length are enough.
@@ -74,6 +75,11 @@ def read_instance(path: str | os.PathLike[str]) -> ReadInstance:
         raise DICOMTeachError(f"cannot open the file ({error.strerror or error})", path) from error
     if size == 0:
         raise NotDicomError("the file is empty", path)
+    if os.path.isdir(path):
+        raise DICOMTeachError("a folder, not a file", path)
+    # Lengths, depth and inflation checked before pydicom allocates or recurses; a value the end of the
+    # file cuts is a truncation to explain (large values are deferred, never allocated).
+    structure = check_structure(path)
     has_preamble = len(head) == 132 and head[128:132] == b"DICM"
     notes: list[tuple[str, str, str]] = []
     if not has_preamble:
@@ -96,6 +102,8 @@ def read_instance(path: str | os.PathLike[str]) -> ReadInstance:
         text = str(warning.message)
         if "End of file" in text or "EOF" in text or "truncat" in text.lower():
             notes.append(("error", "truncated", f"the file ends early: {text.split(' in file ')[0]}"))
+    if structure.truncated and not any(code == "truncated" for _, code, _ in notes):
+        notes.append(("error", "truncated", f"the file ends early: {structure.truncated}"))
     meta = getattr(ds, "file_meta", None)
     has_meta = bool(meta is not None and len(meta))
     if not has_meta:

@@ -20,7 +20,6 @@ import pydicom
 from pydicom.datadict import dictionary_description, keyword_for_tag
 from pydicom.tag import BaseTag, Tag
 
-from ..errors import DICOMTeachError
 from ..tag_format import tag_text
 
 #: One action code -> what it does, in words for students.
@@ -188,8 +187,7 @@ def _value_text(element: pydicom.DataElement) -> str:
 def phi_attributes(source: pydicom.Dataset | str | os.PathLike[str]) -> list[PHIElement]:
     """The PHI-carrying attributes present in a data set or file (nested items included), in file order."""
     if not isinstance(source, pydicom.Dataset):
-        try:
-            source = pydicom.dcmread(source, force=True)  # whole file: PHI may follow the pixel data
-        except Exception as error:  # noqa: BLE001 - damaged bytes surface as many error types
-            raise DICOMTeachError(f"cannot read the data set: {type(error).__name__}: {error}", source) from error
+        from ..safe_read import read_dataset
+
+        source = read_dataset(source, force=True)  # whole file: PHI may follow the pixel data
     return list(iter_phi_elements(source))

@@ -10,7 +10,10 @@ an SR's evidence) still point at the de-identified instances.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from ..errors import DICOMTeachError
+from ..safe_read import file_caused_errors
 from .actions import phi_action, resolve_code
 from .mask import mask_value
 
@@ -79,6 +83,8 @@ class DeidentifyReport:
     files: list[DeidentifiedFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     uids_replaced: int = 0  # distinct input UIDs mapped to new ones
+    #: (file, element path) of free text the profile kept (TextValue of SR TEXT items...); empty with strict_text
+    kept_free_text: list[tuple[Path, str]] = field(default_factory=list)
 
     def action_counts(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -153,9 +159,29 @@ def _text(value) -> str:
     return str(value)
 
 
+#: Free text: values a person types, which may name anyone or anything (VRs of PS3.5 6.2).
+FREE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UC"})
+TEXT_VALUE_TAG = 0x0040A160
+
+
+def _free_text(element: pydicom.DataElement) -> bool:
+    return int(element.tag) == TEXT_VALUE_TAG or element.VR in FREE_TEXT_VRS or element.VR == "PN"
+
+
 class _Deidentifier:
-    def __init__(self, uids: UIDMap) -> None:
+    """Applies the profile to a data set and its items, recursively (nested sequences included).
+
+    The Basic Profile lists Content Sequence (0040,A730) with D and Text Value (0040,A160) not at
+    all: descending into an SR's content tree, names (Person Name D), dates (Date, DateTime D) and
+    UIDs (U) are replaced, but the free text of TEXT items is kept. ``strict_text`` replaces every
+    free-text value the profile would keep (TEXT items' Text Value, LT/ST/UT/UC, person names) by a
+    dummy; without it, the kept free-text values are counted in ``kept_free_text``.
+    """
+
+    def __init__(self, uids: UIDMap, strict_text: bool = False) -> None:
         self.uids = uids
+        self.strict_text = strict_text
+        self.kept_free_text: list[str] = []
 
     def dataset(self, ds: Dataset, rules: dict[int, object], prefix: str, changes: list[Change]) -> None:
         for element in list(ds):
@@ -164,6 +190,11 @@ class _Deidentifier:
             path = f"{prefix}{element.keyword or action.tag_text}"
             rule = rules.get(int(tag))
             code = resolve_code(action.code, getattr(rule, "type", None))
+            if code == "K" and element.VR != "SQ" and _free_text(element) and element.value not in (None, ""):
+                if self.strict_text:  # recorded as action D against the profile's K
+                    code = "D"
+                else:
+                    self.kept_free_text.append(path)
             old = "" if element.VR == "SQ" else mask_value(_text(element.value), action.code)
             if code == "X":
                 del ds[tag]
@@ -194,6 +225,7 @@ class _Deidentifier:
                 values = element.value if isinstance(element.value, MultiValue) else [element.value]
                 mapped = [self.uids(str(uid)) for uid in values if uid]
                 element.value = (mapped if len(mapped) > 1 else mapped[0]) if mapped else None
+                new = _text(element.value)
             else:  # D and C (cleaning needs judgement: a dummy value is the safe reading)
                 element.value = _dummy(element)
                 new = _text(element.value)
@@ -208,40 +240,50 @@ def _mark_deidentified(ds: Dataset) -> None:
     ds.DeidentificationMethodCodeSequence = Sequence([code])
 
 
-def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap) -> list[Change]:
+def deidentify_dataset(ds: FileDataset | Dataset, uids: UIDMap, strict_text: bool = False,
+                       kept_free_text: list[str] | None = None) -> list[Change]:
     """Apply the Basic Profile to ``ds`` in place (file meta kept consistent); returns the changes."""
     changes: list[Change] = []
     rules = _top_level_rules(str(ds.get("SOPClassUID", "")))
-    _Deidentifier(uids).dataset(ds, rules, "", changes)
+    deidentifier = _Deidentifier(uids, strict_text)
+    deidentifier.dataset(ds, rules, "", changes)
+    if kept_free_text is not None:
+        kept_free_text.extend(deidentifier.kept_free_text)
     _mark_deidentified(ds)
     meta = getattr(ds, "file_meta", None)
     if meta is not None and "SOPInstanceUID" in ds:
+        if not isinstance(ds.SOPInstanceUID, str):  # a damaged element (its VR changed): no UID to write
+            raise ValueError(f"SOPInstanceUID is not text but {type(ds.SOPInstanceUID).__name__}")
         meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     return changes
 
 
-def _collect_inputs(inputs: list[Path]) -> list[tuple[Path, Path]]:
-    """(file, its path relative to the output folder) for every input file, folders walked recursively.
+def _collect_inputs(inputs: list[Path]) -> tuple[list[tuple[Path, Path]], list[SkippedFile]]:
+    """(file, its path relative to the output folder) for every input file, folders walked recursively,
+    and what could not be walked (unreadable folders, looping links) with the reason.
 
     A folder keeps its name and layout (``IN/a/b.dcm`` -> ``OUT/IN/a/b.dcm``), so that two input
     folders with the same file names do not collide; a file goes to ``OUT/<its name>``.
     """
+    from ..paths import relative_to_given, walk
+
     found: list[tuple[Path, Path]] = []
-    for given in inputs:
-        given = Path(given)
-        if given.is_dir():
-            base = Path(given.resolve().name)
-            found.extend((path, base / path.relative_to(given))
-                         for path in sorted(given.rglob("*")) if path.is_file())
-        elif given.is_file():
-            found.append((given, Path(given.name)))
+    skipped: list[SkippedFile] = []
+    for item in walk(inputs):
+        if item.problem == "no such file or folder" and item.path == item.given:
+            raise DICOMTeachError("no such file or folder", item.path)
+        if item.problem:
+            skipped.append(SkippedFile(Path(item.path), item.problem))
         else:
-            raise DICOMTeachError("no such file or folder", given)
-    return found
+            found.append((Path(item.path), relative_to_given(item)))
+    return found, skipped
 
 
 def _check_output_dir(inputs: list[Path], output_dir: Path) -> None:
-    """Refuse an output folder that is, contains or lies inside an input: inputs are never touched."""
+    """Refuse an output folder that is, contains or lies inside an input, or cannot be written: inputs are
+    never touched, and a folder problem is one clear line before any file is read."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise DICOMTeachError("the output must be a folder, and this is an existing file", output_dir)
     out = output_dir.resolve()
     for given in inputs:
         resolved = Path(given).resolve()
@@ -249,6 +291,52 @@ def _check_output_dir(inputs: list[Path], output_dir: Path) -> None:
             raise DICOMTeachError(
                 f"the output folder {output_dir} overlaps the input {given}: choose a folder outside the inputs",
                 output_dir)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DICOMTeachError(f"cannot create the output folder ({error.strerror or error})", output_dir) from error
+    if not os.access(output_dir, os.W_OK | os.X_OK):
+        raise DICOMTeachError("cannot write into the output folder (permission denied)", output_dir)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file ``path`` leads to (links followed), None when there is none."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _write_new_file(ds: Dataset, target: Path, output_root: Path, inputs: set[tuple[int, int]]) -> None:
+    """Write ``ds`` as ``target``: into a new temporary file of its folder, then renamed over the name.
+
+    Renaming replaces the directory entry, never the bytes of a file already there, so a hard link or
+    symbolic link to an input placed in the output folder cannot carry the write into the input; such a
+    target is refused all the same (DICOMTeachError), as is a folder that leads outside the output folder.
+    """
+    if _identity(target) in inputs:
+        raise DICOMTeachError("the output file is the input itself (a hard or symbolic link to it): refused", target)
+    root = output_root.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = target.parent.resolve()
+    if folder != root and root not in folder.parents:
+        raise DICOMTeachError(f"the output folder {target.parent} leads outside {output_root} (a symbolic link): "
+                              "refused", target)
+    handle, temporary = tempfile.mkstemp(prefix=".dicomteach-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds.save_as(stream, enforce_file_format=True)
+            except (TypeError, AttributeError, KeyError) as error:  # pydicom's writer on a value of the wrong kind
+                raise DICOMTeachError(f"a value of the file cannot be written again ({type(error).__name__}: "
+                                      f"{error})", target) from error
+        os.replace(temporary, folder / target.name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _unique(path: Path, taken: set[Path]) -> Path:
@@ -261,21 +349,18 @@ def _unique(path: Path, taken: set[Path]) -> Path:
 
 
 def _read(source: Path) -> Dataset:
-    """The whole data set of ``source``, opened read-only; also a bare data set without preamble and file meta."""
-    with open(source, "rb") as handle:  # read-only: the source is never written
-        try:
-            return pydicom.dcmread(handle)  # reads everything (no deferred values) before the file closes
-        except pydicom.errors.InvalidDicomError as error:
-            handle.seek(0)
-            try:
-                ds = pydicom.dcmread(handle, force=True)
-                ok = "SOPClassUID" in ds and "SOPInstanceUID" in ds
-            except Exception:  # noqa: BLE001 - not a data set either
-                ok = False
-            if not ok:
-                raise DICOMTeachError("not a DICOM file: no 'DICM' prefix, and no data set with SOP Class "
-                                      "and SOP Instance UIDs", source) from error
-            return ds
+    """The whole data set of ``source``, read-only; also a bare data set without preamble and file meta.
+
+    Its structure is checked first (lengths, depth), and a file whose end cuts a value is refused:
+    a partial copy would look complete.
+    """
+    from ..safe_read import read_dataset
+
+    ds = read_dataset(source, force=True)
+    if not ("SOPClassUID" in ds and "SOPInstanceUID" in ds) and not getattr(ds, "preamble", None):
+        raise DICOMTeachError("not a DICOM file: no 'DICM' prefix, and no data set with SOP Class "
+                              "and SOP Instance UIDs", source)
+    return ds
 
 
 def _add_file_meta(ds: Dataset) -> None:
@@ -293,58 +378,63 @@ def _add_file_meta(ds: Dataset) -> None:
     ds.preamble = b"\0" * 128
 
 
-def _read_and_deidentify(source: Path, uids: UIDMap) -> tuple[Dataset, list[Change]]:
+def _read_and_deidentify(source: Path, uids: UIDMap, strict_text: bool = False,
+                         kept_free_text: list[str] | None = None) -> tuple[Dataset, list[Change]]:
     """Read ``source`` (read-only) and de-identify it in memory; DICOMTeachError says why it cannot be."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings: the report says what matters
-        try:
-            ds = _read(source)
-        except DICOMTeachError:
-            raise
-        except Exception as error:  # noqa: BLE001 - truncated or damaged bytes surface as many error types
-            raise DICOMTeachError(f"cannot read it: {type(error).__name__}: {error}", source) from error
+        ds = _read(source)
         if "SOPInstanceUID" not in ds:
             raise DICOMTeachError("no SOPInstanceUID: not a composite instance (a DICOMDIR?)", source)
-        if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
-            _add_file_meta(ds)
         try:
-            return ds, deidentify_dataset(ds, uids)
-        except Exception as error:  # noqa: BLE001 - values are converted lazily: damage shows up here
+            if not getattr(ds, "file_meta", None) or "TransferSyntaxUID" not in ds.file_meta:
+                _add_file_meta(ds)
+            syntax = pydicom.uid.UID(str(ds.file_meta.get("TransferSyntaxUID", "") or "").strip("\0 "))
+            if not syntax.is_transfer_syntax:  # pydicom could not write the copy in it
+                raise DICOMTeachError(f"its Transfer Syntax UID {str(syntax)[:64]!r} is not a transfer syntax",
+                                      source)
+            ds.file_meta.TransferSyntaxUID = syntax  # a UID again, whatever VR the file gave the element
+            return ds, deidentify_dataset(ds, uids, strict_text, kept_free_text)
+        except file_caused_errors() as error:  # values are converted lazily: damage shows up here
             raise DICOMTeachError(f"cannot de-identify its data set: {type(error).__name__}: {error}",
                                   source) from error
 
 
-def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None) -> DeidentifyReport:
+def deidentify(inputs: list[Path], output_dir: Path, salt: str | None = None,
+               strict_text: bool = False) -> DeidentifyReport:
     """Write de-identified copies of ``inputs`` (files or folders) under ``output_dir``.
+
+    ``strict_text`` also replaces the free text the Basic Profile keeps (see :class:`_Deidentifier`);
+    without it, where such text was kept is listed in the report (``kept_free_text``).
 
     ``salt`` makes the UID mapping reproducible (tests); by default a random salt is used and
     forgotten after the run, so the new UIDs cannot be traced back to the old ones.
     """
     inputs = [Path(path) for path in inputs]
     output_dir = Path(output_dir)
+    files, walk_problems = _collect_inputs(inputs)
     _check_output_dir(inputs, output_dir)
     uids = UIDMap(salt)
-    report = DeidentifyReport(output_dir=output_dir)
-    input_files = {path.resolve() for path, _ in _collect_inputs(inputs)}
+    report = DeidentifyReport(output_dir=output_dir, skipped=walk_problems)
+    input_identities = {identity for path, _ in files if (identity := _identity(path)) is not None}
     taken: set[Path] = set()
-    for source, relative in _collect_inputs(inputs):
+    for source, relative in files:
         try:
-            ds, changes = _read_and_deidentify(source, uids)
+            kept: list[str] = []
+            ds, changes = _read_and_deidentify(source, uids, strict_text, kept)
         except DICOMTeachError as error:
             report.skipped.append(SkippedFile(source, error.reason))
             continue
         target = _unique(output_dir / relative, taken)
-        if target.resolve() in input_files:  # belt and braces: never overwrite an input
-            raise DICOMTeachError("refusing to overwrite an input file", target)
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds.save_as(target)
-        except Exception as error:  # noqa: BLE001 - any value pydicom cannot encode: skip the file, say why
-            target.unlink(missing_ok=True)
+            _write_new_file(ds, target, output_dir, input_identities)
+        except DICOMTeachError as error:
+            report.skipped.append(SkippedFile(source, error.reason))
+            continue
+        except (OSError, *file_caused_errors()) as error:  # a folder we cannot write, a value pydicom cannot encode
             report.skipped.append(SkippedFile(source, f"cannot write the de-identified copy: {error}"))
             continue
         report.files.append(DeidentifiedFile(source, target, changes))
+        report.kept_free_text.extend((source, where) for where in kept)
     report.uids_replaced = len(uids)
     return report

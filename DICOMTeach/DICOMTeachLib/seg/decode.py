@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import LoadError
+from ..errors import DICOMTeachError, LoadError
 from .frame_scan import ScannedFrames, scan_frames
 from .metadata import SegmentDescription, read_segment_descriptions
 
@@ -355,6 +355,12 @@ def _frame_reader(dataset: Any, layout: FrameLayout, segmentation_type: str, pat
     compressed = transfer_syntax is not None and transfer_syntax.is_compressed
     bits_allocated = int(dataset.get("BitsAllocated", 1) or 1)
     if compressed or (transfer_syntax is not None and not transfer_syntax.is_little_endian):
+        from ..bounds import check_jpeg2000_frames
+
+        try:
+            check_jpeg2000_frames(dataset, path)  # a native decoder aborts on a contradiction: never hand it one
+        except DICOMTeachError as error:
+            raise LoadError(error.reason, path) from error
         try:
             pixels = dataset.pixel_array
         except Exception as error:  # pydicom raises many types for undecodable data
@@ -469,16 +475,17 @@ def decode_segmentation(path: str | Path, reference_grid: Grid | None = None, da
     align with it and the frames of reference agree; otherwise the SEG's own
     grid is used and a message says why.
     """
-    import pydicom
 
     path = str(path)
     pixel_bytes = _pixels_after_header(dataset, path) if dataset is not None and "PixelData" not in dataset \
         else None
     if dataset is None or ("PixelData" not in dataset and pixel_bytes is None):
+        from ..safe_read import read_dataset
+
         try:
-            dataset = pydicom.dcmread(path)
-        except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError) as error:
-            raise LoadError(f"cannot read the SEG: {error}", path) from error
+            dataset = read_dataset(path, what="the SEG")
+        except DICOMTeachError as error:
+            raise LoadError(error.reason, path) from error
     sop_class = str(dataset.get("SOPClassUID", ""))
     if sop_class not in SEG_SOP_CLASSES:
         raise LoadError(f"not a segmentation (SOP class {sop_class or 'missing'})", path)

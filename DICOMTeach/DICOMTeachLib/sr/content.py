@@ -197,13 +197,11 @@ def _read_item(item: Any, position: str, warnings: list[str], path: str) -> Cont
 
 def read_sr(path: str, dataset: Any = None) -> SRDocument:
     """The content tree of the SR at ``path`` (``dataset`` may be its already-read header)."""
-    import pydicom
 
     if dataset is None:
-        try:
-            dataset = pydicom.dcmread(path)
-        except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError) as error:
-            raise DICOMTeachError(f"cannot read the SR: {error}", path) from error
+        from ..safe_read import read_dataset
+
+        dataset = read_dataset(path, what="the SR")
     if str(dataset.get("ValueType", "CONTAINER")) != "CONTAINER" and "ContentSequence" not in dataset:
         raise DICOMTeachError("not a structured report (no root CONTAINER and no ContentSequence)", path)
     warnings: list[str] = []

@@ -403,8 +403,24 @@ def _decoder_problem(transfer_syntax: str) -> str:
     return f"no decoder for {name} is installed (pip install {' '.join(packages)})"
 
 
+def _cut_pixel_files(frames: list[FrameRef], headers: Mapping[str, Any]) -> list[str]:
+    """The files among ``frames`` whose pixel data their end cuts (as their header reading found)."""
+    cut = []
+    for path in dict.fromkeys(frame.path for frame in frames):
+        info = pixel_data_info(headers[path])
+        if info is not None and info.truncated:
+            cut.append(path)
+    return cut
+
+
 def _build_loadable(name: str, frames: list[FrameRef], headers: Mapping[str, Any], *, preferred: bool,
                     extra_warnings: Sequence[str] = (), extra_notes: Sequence[str] = ()) -> Loadable:
+    cut = _cut_pixel_files(frames, headers)
+    if cut and len(cut) < len({frame.path for frame in frames}):
+        # one damaged slice must not cost the series: leave it out, name it, and let the stack check see the gap
+        frames = [frame for frame in frames if frame.path not in cut]
+        extra_warnings = [*extra_warnings, f"{len(cut)} file(s) end inside their pixel data and are left out, "
+                          f"leaving a gap in the volume: {'; '.join(cut[:MAX_NAMED])}"]
     sorted_frames, warnings, notes, refuse, report = _check_stack(frames)
     files = list(dict.fromkeys(f.path for f in sorted_frames))
     first = headers[files[0]]

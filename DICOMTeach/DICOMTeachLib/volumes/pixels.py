@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..errors import LoadError
+from ..errors import DICOMTeachError, LoadError
 from .plan import FrameRef, PixelFormat, VolumePlan
 
 _RAW_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}  # implicit / explicit VR little endian
@@ -83,10 +83,18 @@ def _read_raw_slice(path: str, offset: int, buffer: np.ndarray) -> None:
 
 def _decoded(path: str, plan: VolumePlan) -> np.ndarray:
     """All frames of a file as (frames, rows, columns[, samples]) through pydicom's pixel handlers."""
-    import pydicom
+    from ..bounds import check_jpeg2000_frames
+    from ..safe_read import read_dataset
 
     try:
-        dataset = pydicom.dcmread(path)
+        dataset = read_dataset(path, what="the pixel data")
+    except DICOMTeachError as error:
+        raise LoadError(f"cannot read the pixel data (truncated or corrupt file): {error.reason}", path) from error
+    try:
+        check_jpeg2000_frames(dataset, path)  # before a native decoder sees a contradiction it would abort on
+    except DICOMTeachError as error:
+        raise LoadError(error.reason, path) from error
+    try:
         if "PixelData" not in dataset:  # pydicom drops an encapsulated value it cannot read to its end
             raise LoadError("the pixel data cannot be read to its end (truncated or corrupt file)", path)
         array = dataset.pixel_array
