@@ -339,6 +339,17 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
     return result
 
 
+def parse_keys(texts: Iterable[str]) -> dict[str, str | None]:
+    """'KEY=VALUE' words -> {KEY: VALUE}; 'KEY' alone -> {KEY: None} (a return key, universal matching)."""
+    keys: dict[str, str | None] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        if not key.strip():
+            raise DICOMTeachError(f"a query key needs a name: {text!r} (e.g. PatientName=DOE^*)")
+        keys[key.strip()] = value if equals else None
+    return keys
+
+
 def build_identifier(level: str, keys: Mapping[str, str | None] | Iterable[str]) -> Dataset:
     """A query identifier: Query/Retrieve Level plus keys ('Keyword' or 'gggg,eeee' -> value; None: return key).
 
