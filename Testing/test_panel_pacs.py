@@ -149,6 +149,7 @@ def test_a_rejected_association_and_a_bad_key_are_explained_not_raised(qt, lesso
     text = panel.pacs.exchangeView.toPlainText()
     assert f"-> NOT-ORTHANC at {lesson_pacs.dicom_address}: rejected" in text
     assert "rejected permanently by the DICOM UL service-user: the called AE title is not recognised" in text
+    assert "the panel's Called AE" in text  # what to change, in the panel's words
     assert "C-ECHO-RQ" not in text  # nothing is sent on a rejected association
     panel.pacs.calledEdit.setText(lesson_pacs.ae_title)
     panel.pacs.keysEdit.setText("NoSuchKeyword=1")
