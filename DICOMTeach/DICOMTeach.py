@@ -424,4 +424,6 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         entities = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
         self.assertIn("Patient IE", entities)
         self.assertTrue(panel.maskCheckBox.isChecked())
+        self.assertEqual(panel.tabs.tabText(panel.pacsTabIndex), "PACS")
+        self.assertEqual(panel.pacs.selectionLabel.text(), "1 file(s) of 'CT_small.dcm'")  # what Send would send
         self.delayDisplay("Test passed")

@@ -168,10 +168,18 @@ def test_a_failing_installer_is_told_and_nothing_is_sent(qt):
     assert not panel.pacs.networking_ready
 
 
-def test_nothing_followed_disables_send_and_says_why(qt):
+def test_send_offers_what_the_panel_follows_and_says_why_when_nothing(qt, mrml):
+    from DICOMTeachLib.testdata import pydicom_test_file
+
     panel = _pacs_panel(qt, PacsTarget())
     assert not panel.pacs.sendButton.isEnabled()
     assert panel.pacs.selectionLabel.text().startswith("nothing selected")
+    panel.showFile(str(pydicom_test_file("CT_small.dcm")))
+    assert panel.pacs.sendButton.isEnabled()
+    assert panel.pacs.selectionLabel.text() == "1 file(s) of 'CT_small.dcm'"
+    panel.showNode(mrml.scene.AddNewNodeByClass("vtkMRMLScalarVolumeNode", "drawn by hand"))
+    assert not panel.pacs.sendButton.isEnabled()
+    assert "'drawn by hand' was not loaded from DICOM" in panel.pacs.selectionLabel.text()
 
 
 # -- the Qt-free half ------------------------------------------------------------------------------------
