@@ -101,7 +101,18 @@ def test_send_the_followed_ct_then_query_finds_its_series(qt, mrml, shared_data,
     panel = _pacs_panel(qt, PacsTarget(lesson_pacs.dicom_address, lesson_pacs.ae_title), resolve)
     panel.showNode(_volume(nodes))
     assert panel.pacs.selectionLabel.text() == f"{len(files)} file(s) of '{_volume(nodes).GetName()}'"
+    during = []
+    report_progress = panel.pacs._sending
+
+    def watch(done, total):  # what the student sees after each C-STORE-RSP
+        report_progress(done, total)
+        panel.pacs.onEcho()  # busy: ignored (had it run, the label would show the C-ECHO's status)
+        during.append((panel.pacs.statusLabel.text(), panel.pacs.sendButton.isEnabled()))
+    panel.pacs._sending = watch
     panel.pacs.sendButton.click()
+    assert during == [(f"Sending: {done} of {len(files)} instance(s) sent ...", False)
+                      for done in range(1, len(files) + 1)]
+    assert panel.pacs.sendButton.isEnabled() and panel.pacs.echoButton.isEnabled()
     text = panel.pacs.exchangeView.toPlainText()
     assert f"C-STORE with {lesson_pacs.dicom_address}: {len(files)} of {len(files)} instance(s) stored" in text
     assert "presentation context 1: CT Image Storage (1.2.840.10008.5.1.4.1.1.2)" in text

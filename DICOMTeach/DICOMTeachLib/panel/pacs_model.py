@@ -150,8 +150,10 @@ def echo(target: PacsTarget) -> PacsOutcome:
     return _guarded("C-ECHO", target, run)
 
 
-def send(target: PacsTarget, selection: SendSelection) -> PacsOutcome:
-    """C-STORE the selected files on one association; the outcome names their series to query back."""
+def send(target: PacsTarget, selection: SendSelection,
+         progress: Callable[[int, int], None] | None = None) -> PacsOutcome:
+    """C-STORE the selected files on one association; the outcome names their series to query back.
+    ``progress(done, total)`` after each instance."""
     def run() -> PacsOutcome:
         from ..examine import read_headers
         from ..net import dimse
@@ -160,7 +162,7 @@ def send(target: PacsTarget, selection: SendSelection) -> PacsOutcome:
         if not selection.files:
             raise DICOMTeachError(selection.message or "nothing to send")
         peer = target.peer()
-        result = dimse.store(peer, selection.files)
+        result = dimse.store(peer, selection.files, progress)
         headers, _unreadable = read_headers(selection.files)
         sent = {instance.path for instance in result.instances if instance.status.startswith("0x0000")}
         series = list(dict.fromkeys(str(header.get("SeriesInstanceUID", "")) for path, header in headers.items()

@@ -5,7 +5,9 @@ setters and getters only). What to send and what each action means is decided in
 pacs_model.py; the networking packages are installed through ``ensure_networking``
 (Slicer: the logic's pip_install on first use), called before the first action,
 never when the tab is built. Actions run on the GUI thread, bounded by the
-library's timeouts (3 s to connect, 10 s for each answer), under a wait cursor.
+library's timeouts (3 s to connect, 10 s for each answer), under a wait cursor;
+a send reports after each instance and lets Qt repaint, the buttons held off
+until it ends.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class PacsPanel:
         self.ensure_networking = ensure_networking
         self.networking_ready = ensure_networking is None
         self.last_outcome: PacsOutcome | None = None
+        self.busy = False
         target = target or pacs_model.default_target()
         self.widget = qt.QWidget()
         layout = qt.QVBoxLayout(self.widget)
@@ -115,7 +118,7 @@ class PacsPanel:
         """The panel followed something else: say what 'Send' would send."""
         chosen = self.selection()
         self.selectionLabel.setText(chosen.label)
-        self.sendButton.setEnabled(bool(chosen.files))
+        self.sendButton.setEnabled(bool(chosen.files) and not self.busy)
 
     # -- actions -------------------------------------------------------------------------------------
 
@@ -124,7 +127,8 @@ class PacsPanel:
 
     def onSend(self, *_args: Any) -> None:
         chosen = self.selection()
-        outcome = self._run(f"Sending {len(chosen.files)} file(s)", lambda: pacs_model.send(self.target(), chosen))
+        outcome = self._run(f"Sending {len(chosen.files)} file(s)",
+                            lambda: pacs_model.send(self.target(), chosen, self._sending))
         follow_up = outcome.follow_up_query if outcome is not None and outcome.ok else None
         if follow_up is not None:  # what was sent, ready to be queried back
             level, keys = follow_up
@@ -137,10 +141,18 @@ class PacsPanel:
         keys = self.keysEdit.text()
         self._run(f"Querying at {level} level", lambda: pacs_model.query(self.target(), level, keys))
 
+    def _sending(self, done: int, total: int) -> None:
+        """After each C-STORE: say how far, and let Slicer repaint (a 133-slice CT takes seconds)."""
+        self._show_status(f"Sending: {done} of {total} instance(s) sent ...", None)
+        self.qt.QApplication.processEvents()
+
     def _run(self, doing: str, action: Callable[[], PacsOutcome]) -> PacsOutcome | None:
         qt = self.qt
-        if not self._ready():
+        if self.busy or not self._ready():
             return None
+        self.busy = True  # events processed during a send must not start a second action
+        for button in (self.echoButton, self.sendButton, self.queryButton):
+            button.setEnabled(False)
         self._show_status(f"{doing} with {self.addressEdit.text()} ...", None)
         qt.QApplication.processEvents()
         qt.QApplication.setOverrideCursor(qt.QCursor(qt.Qt.WaitCursor))
@@ -148,6 +160,10 @@ class PacsPanel:
             outcome = action()
         finally:
             qt.QApplication.restoreOverrideCursor()
+            self.busy = False
+            self.echoButton.setEnabled(True)
+            self.queryButton.setEnabled(True)
+            self.updateSelection()  # the student may have followed another node meanwhile
         self.showOutcome(outcome)
         return outcome
 
