@@ -83,6 +83,7 @@ def test_echo_from_the_panel_shows_the_accepted_association_and_success(qt, less
     assert "result: accepted with" in text
     assert "-> C-ECHO-RQ" in text and "<- C-ECHO-RSP" in text and "0x0000 Success" in text
     assert panel.pacs.statusLabel.text().startswith("C-ECHO: final status 0x0000 Success")
+    assert qt.QFontInfo(panel.pacs.exchangeView.font()).fixedPitch()  # command-set columns line up
     panel.pacs.echoButton.click()
     assert installer.calls == 1  # once, before the first network action
 
@@ -135,6 +136,9 @@ def test_send_the_followed_ct_then_query_finds_its_series(qt, mrml, shared_data,
     assert answers and all(series_uid in line for line in answers)
     modality = next(line for line in text.splitlines() if "Modality" in line and "returned" in line)
     assert repr(str(header.Modality)) in modality  # the PACS's answer carries the file's own Modality
+    assert panel.pacs.exchangeView.find("<- C-FIND-RSP")  # the picture shows the PACS's answer
+    panel.pacs.exchangeView.centerCursor()
+    panel.widget.resize(1020, 640)  # command-set lines run to ~110 characters
     _screenshot(panel, qt, "panel-pacs.png")
 
 

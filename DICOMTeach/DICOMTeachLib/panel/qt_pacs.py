@@ -17,6 +17,7 @@ from typing import Any
 
 from . import pacs_model
 from .pacs_model import PacsOutcome, PacsTarget, SendSelection
+from .qt_shim import monospace_font
 
 SUCCESS_COLOUR = "#dff3e4"
 FAILURE_COLOUR = "#fde2e2"
@@ -92,7 +93,7 @@ class PacsPanel:
         self.exchangeView = qt.QPlainTextEdit()
         self.exchangeView.setReadOnly(True)
         self.exchangeView.setLineWrapMode(qt.QPlainTextEdit.NoWrap)
-        self.exchangeView.setFont(qt.QFontDatabase.systemFont(qt.QFontDatabase.FixedFont))
+        self.exchangeView.setFont(monospace_font(qt))
         self.exchangeView.setPlaceholderText("The exchange explained: the association and its presentation "
                                              "contexts, each DIMSE message's command set, each status")
         layout.addWidget(self.exchangeView, 1)

@@ -16,15 +16,12 @@ from typing import Any
 from .model import PanelContent, TeachingPanelModel
 from .pacs_model import PacsTarget, SendSelection, send_selection
 from .qt_pacs import PacsPanel
+from .qt_shim import monospace_font
 from .tree import COLUMNS, LEGEND, TYPE_LEGEND, TreeRow, legend_lines, visible_keys
 
 TYPE_COLUMN = COLUMNS.index("Type")
 #: SR value types whose values can identify someone (names, free text, dates, UIDs): hidden under the mask.
 SR_TYPES_MASKED = frozenset({"PNAME", "TEXT", "DATE", "TIME", "DATETIME", "UIDREF"})
-
-
-def _monospace(qt: Any) -> Any:
-    return qt.QFontDatabase.systemFont(qt.QFontDatabase.FixedFont)
 
 
 def _table(qt: Any, headers: list[str], rows: list[list[str]]) -> Any:
@@ -154,7 +151,7 @@ class TeachingPanel:
         splitter.addWidget(self.tree)
         self.bytesView = qt.QPlainTextEdit()
         self.bytesView.setReadOnly(True)
-        self.bytesView.setFont(_monospace(qt))
+        self.bytesView.setFont(monospace_font(qt))
         self.bytesView.setPlaceholderText("Select an attribute to see its bytes in the file")
         splitter.addWidget(self.bytesView)
         splitter.setSizes([330, 170])
