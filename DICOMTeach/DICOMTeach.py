@@ -96,7 +96,8 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = DICOMTeachLogic()
 
-        self.panel = TeachingPanel(qt, TeachingPanelModel(resolve=self.logic.fileForInstance))
+        self.panel = TeachingPanel(qt, TeachingPanelModel(resolve=self.logic.fileForInstance),
+                                   ensure_networking=self.onNetworkingNeeded)
         self.ui.panelContainer.layout().addWidget(self.panel.widget)
 
         self.ui.nodeSelector.currentNodeChanged.connect(self.onNodeChanged)
@@ -241,6 +242,20 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             path = os.path.join(tempfile.mkdtemp(prefix="DICOMTeach-"), "iod.svg")
             self.logic.drawIOD(self.ui.iodLineEdit.text(), path)
             qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(path))
+
+    def onNetworkingNeeded(self):
+        """Before the PACS tab's first exchange: install pynetdicom and dicomweb-client if Slicer lacks them."""
+        from DICOMTeachLib.net.deps import missing_packages
+
+        missing = missing_packages()
+        if not missing:
+            return
+        if not slicer.util.confirmOkCancelDisplay(
+                _("The PACS tab needs {0}, not installed in Slicer yet. Install now (pip)?").format(
+                    ", ".join(missing)), windowTitle=_("DICOM Teach")):
+            raise RuntimeError(_("installation declined"))
+        with slicer.util.WaitCursor():
+            self.logic.ensureNetworking()
 
     def onBits(self):
         path = self.panel.content.path
@@ -409,4 +424,6 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         entities = [panel.tree.topLevelItem(i).text(0) for i in range(panel.tree.topLevelItemCount())]
         self.assertIn("Patient IE", entities)
         self.assertTrue(panel.maskCheckBox.isChecked())
+        self.assertEqual(panel.tabs.tabText(panel.pacsTabIndex), "PACS")
+        self.assertEqual(panel.pacs.selectionLabel.text(), "1 file(s) of 'CT_small.dcm'")  # what Send would send
         self.delayDisplay("Test passed")

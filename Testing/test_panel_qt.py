@@ -301,11 +301,12 @@ def test_the_extension_screenshots_point_at_committed_pictures():
     for url in urls:
         assert (PROJECT_ROOT / url.split("/main/", 1)[1]).is_file(), url
     readme = (PROJECT_ROOT / "README.md").read_text()
-    for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "page.png"):
+    for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "panel-pacs.png", "page.png"):
         assert f"Resources/Screenshots/{name}" in readme and (SCREENSHOTS / name).stat().st_size < 150_000
 
 
-@pytest.mark.parametrize("relative", ["DICOMTeach/DICOMTeach.py", "DICOMTeach/DICOMTeachLib/panel/qt_panel.py"])
+@pytest.mark.parametrize("relative", ["DICOMTeach/DICOMTeach.py", "DICOMTeach/DICOMTeachLib/panel/qt_panel.py",
+                                      "DICOMTeach/DICOMTeachLib/panel/qt_pacs.py"])
 def test_the_widget_code_uses_the_qt_subset_pythonqt_and_pyqt5_share(relative):
     """What runs only in Slicer cannot be run here: at least it must avoid what behaves differently."""
     import re

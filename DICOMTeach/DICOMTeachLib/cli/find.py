@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import DICOMTeachError
 from .net_options import add_peer_options, items_of, peer_from, print_exchange
 
 
@@ -22,18 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_keys(texts: list[str]) -> dict[str, str | None]:
-    keys: dict[str, str | None] = {}
-    for text in texts:
-        key, equals, value = text.partition("=")
-        if not key.strip():
-            raise DICOMTeachError(f"a query key needs a name: {text!r} (e.g. PatientName=DOE^*)")
-        keys[key.strip()] = value if equals else None
-    return keys
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..net.dimse import find
+    from ..net.dimse import find, parse_keys
 
     result = find(peer_from(args), args.level, parse_keys(items_of(args)), model=args.model)
     matches = [match.to_json_dict() for match in result.matches]

@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..net import web
+    from ..net.dimse import parse_keys
     from ..net.text import render_exchange
-    from .find import parse_keys
     from .store import files_of
 
     if len(args.words) < 2 or args.words[1] not in ACTIONS:

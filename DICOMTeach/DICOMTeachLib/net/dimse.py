@@ -21,7 +21,7 @@ import re
 import socket
 import threading
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,8 +278,12 @@ def echo(peer: Peer) -> Exchange:
     return exchange
 
 
-def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
-    """C-STORE every file on one association (one presentation context per SOP class)."""
+def store(peer: Peer, paths: Sequence[str | Path],
+          progress: Callable[[int, int], None] | None = None) -> StoreResult:
+    """C-STORE every file on one association (one presentation context per SOP class).
+
+    ``progress(done, total)`` is called after each instance (the panel keeps Slicer responsive with it).
+    """
     from ..examine import read_header  # the project's fast header reader, pydicom's as fallback
 
     headers: list[tuple[str, str, str, str]] = []  # path, SOP class, SOP instance, transfer syntax
@@ -321,11 +325,15 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
             if sop_class not in accepted:
                 result.instances.append(StoredInstance(path, sop_class, sop_instance,
                                                        "not sent: its presentation context was rejected"))
+                if progress is not None:
+                    progress(message_id, len(headers))
                 continue
             status = assoc.send_c_store(path, msg_id=message_id % 65536)  # each request its own Message ID
             text = report.messages[-1].status.text if status and report.messages[-1].status else \
                 "no response (association aborted or timed out)"
             result.instances.append(StoredInstance(path, sop_class, sop_instance, text))
+            if progress is not None:
+                progress(message_id, len(headers))
             if not assoc.is_established:
                 break
     finally:
@@ -337,6 +345,17 @@ def store(peer: Peer, paths: Sequence[str | Path]) -> StoreResult:
         result.exchange.outcome += f"; {len(skipped)} file(s) skipped, not DICOM instances"
         result.exchange.notes += [f"skipped {item.path}: {item.status}" for item in skipped[:10]]
     return result
+
+
+def parse_keys(texts: Iterable[str]) -> dict[str, str | None]:
+    """'KEY=VALUE' words -> {KEY: VALUE}; 'KEY' alone -> {KEY: None} (a return key, universal matching)."""
+    keys: dict[str, str | None] = {}
+    for text in texts:
+        key, equals, value = text.partition("=")
+        if not key.strip():
+            raise DICOMTeachError(f"a query key needs a name: {text!r} (e.g. PatientName=DOE^*)")
+        keys[key.strip()] = value if equals else None
+    return keys
 
 
 def build_identifier(level: str, keys: Mapping[str, str | None] | Iterable[str]) -> Dataset:

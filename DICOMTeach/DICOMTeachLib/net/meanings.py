@@ -53,9 +53,9 @@ REJECTION_REASONS = {
     (1, 1): "the called AE rejected it without giving a reason",
     (1, 2): "the application context name is not supported",
     (1, 3): "the calling AE title is not recognised: the peer accepts only AEs it knows "
-            "(register ours on the peer, or use --calling-ae with a title it knows)",
+            "(register ours on the peer, or call with a title it knows: --calling-ae, the panel's Calling AE)",
     (1, 7): "the called AE title is not recognised: the peer answers to another AE title "
-            "(ask its administrator or try --called-ae with its title)",
+            "(ask its administrator, then call it by that title: --called-ae, the panel's Called AE)",
     (2, 1): "the peer's ACSE gave no reason",
     (2, 2): "the protocol version is not supported",
     (3, 1): "temporary congestion: try again later",

@@ -14,15 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from .model import PanelContent, TeachingPanelModel
+from .pacs_model import PacsTarget, SendSelection, send_selection
+from .qt_pacs import PacsPanel
+from .qt_shim import monospace_font
 from .tree import COLUMNS, LEGEND, TYPE_LEGEND, TreeRow, legend_lines, visible_keys
 
 TYPE_COLUMN = COLUMNS.index("Type")
 #: SR value types whose values can identify someone (names, free text, dates, UIDs): hidden under the mask.
 SR_TYPES_MASKED = frozenset({"PNAME", "TEXT", "DATE", "TIME", "DATETIME", "UIDREF"})
-
-
-def _monospace(qt: Any) -> Any:
-    return qt.QFontDatabase.systemFont(qt.QFontDatabase.FixedFont)
 
 
 def _table(qt: Any, headers: list[str], rows: list[list[str]]) -> Any:
@@ -46,10 +45,15 @@ def fill_table(qt: Any, table: Any, rows: list[list[str]]) -> None:
 
 class TeachingPanel:
     """The panel: summary, instance slider, breakdown tree with problems and bytes, anatomy, UIDs, PHI,
-    SEG frames, SR content and lessons, in tabs (other sections can add tabs of their own)."""
+    SEG frames, SR content, lessons and the PACS, in tabs (other sections can add tabs of their own).
+
+    ``ensure_networking`` is called once before the PACS tab's first network action (Slicer installs
+    pynetdicom there on first use); ``pacs_target`` overrides the PACS fields' defaults.
+    """
 
     def __init__(self, qt: Any, model: TeachingPanelModel | None = None, parent: Any = None,
-                 open_page: Callable[[str], None] | None = None) -> None:
+                 open_page: Callable[[str], None] | None = None,
+                 ensure_networking: Callable[[], Any] | None = None, pacs_target: PacsTarget | None = None) -> None:
         self.qt = qt
         self.model = model or TeachingPanelModel()
         self.open_page = open_page or self._open_in_browser
@@ -123,6 +127,8 @@ class TeachingPanel:
         self.srTabIndex = self.tabs.addTab(self.srTree, "SR content")
         self.lessons = LessonPanel(qt, self)
         self.lessonsTabIndex = self.tabs.addTab(self.lessons.widget, "Lessons")
+        self.pacs = PacsPanel(qt, self.sendSelection, ensure_networking, pacs_target)
+        self.pacsTabIndex = self.tabs.addTab(self.pacs.widget, "PACS")
         self._show_kind_tabs()
 
     # -- building --------------------------------------------------------------------------------
@@ -145,7 +151,7 @@ class TeachingPanel:
         splitter.addWidget(self.tree)
         self.bytesView = qt.QPlainTextEdit()
         self.bytesView.setReadOnly(True)
-        self.bytesView.setFont(_monospace(qt))
+        self.bytesView.setFont(monospace_font(qt))
         self.bytesView.setPlaceholderText("Select an attribute to see its bytes in the file")
         splitter.addWidget(self.bytesView)
         splitter.setSizes([330, 170])
@@ -241,6 +247,11 @@ class TeachingPanel:
         self._fill_sr(content)
         self._show_kind_tabs()
         self.bytesView.setPlainText("")
+        self.pacs.updateSelection()
+
+    def sendSelection(self) -> SendSelection:
+        """What the PACS tab's 'Send selected series' sends: the files followed, or the file shown."""
+        return send_selection(self.model.instances, self.content.path)
 
     def _fill_tree(self, content: PanelContent) -> None:
         qt = self.qt

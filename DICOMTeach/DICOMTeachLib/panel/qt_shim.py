@@ -39,3 +39,13 @@ def qt_namespace() -> Any:
     except ImportError:
         pass
     return pyqt5_namespace()
+
+
+def monospace_font(qt: Any) -> Any:
+    """The system's fixed-pitch font; a monospace family when that one is not fixed (Qt's offscreen
+    platform answers DejaVu Sans), so columns of bytes and command fields line up everywhere."""
+    font = qt.QFontDatabase.systemFont(qt.QFontDatabase.FixedFont)
+    if not qt.QFontInfo(font).fixedPitch():
+        font.setFamily("Monospace")
+        font.setStyleHint(qt.QFont.TypeWriter)
+    return font
