@@ -108,3 +108,19 @@ def test_unreadable_files_and_folders_are_listed_with_exit_2(tmp_path):
     finally:
         (tmp_path / "closed").chmod(0o755)
         (tmp_path / "locked.dcm").chmod(0o644)
+
+
+def test_deprecation_warnings_are_for_developers_not_shown_as_notes(capsys, pydicom_ct_files):
+    """VTK's numpy_support sets an array's shape, which NumPy 2.5 deprecates: a student loading a series saw
+    'dicomteach: note: Setting the shape on a NumPy array has been deprecated'. A note is about the data."""
+    import warnings
+
+    from DICOMTeachLib.cli import _our_messages
+
+    with _our_messages():
+        warnings.warn("an API will change", DeprecationWarning, stacklevel=1)
+        warnings.warn("an API may change", PendingDeprecationWarning, stacklevel=1)
+        warnings.warn("a value is not valid for its VR", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err == "dicomteach: note: a value is not valid for its VR\n"
+    assert main(["load", *map(str, pydicom_ct_files)]) == 0
+    assert "note:" not in capsys.readouterr().err
