@@ -355,3 +355,15 @@ def test_enhanced_xa_frame_of_reference_follows_the_tabletop_relationship(shared
     for value, expected in (("YES", True), ("NO", False)):
         edited = _edited_copy(source, tmp_path, lambda ds, v=value: setattr(ds, "CArmPositionerTabletopRelationship", v))
         assert module_condition("frame-of-reference", pydicom.dcmread(edited), wording) is expected
+
+
+def test_a_hand_written_rule_names_itself_once_in_the_problem():
+    """emri_small.dcm (an Enhanced MR) has no Per-Frame Functional Groups Sequence, type 1C since 2025 and decided
+    by a hand-written rule: the problem said 'decided by a hand-written rule (hand-written rule, ...)'."""
+    ds = pydicom.dcmread(pydicom_test_file("emri_small.dcm"), stop_before_pixels=True)
+    assert "PerFrameFunctionalGroupsSequence" not in ds and "DimensionOrganizationType" not in ds
+    problem = _problems(explain(pydicom_test_file("emri_small.dcm")), "type1c-missing",
+                        "PerFrameFunctionalGroupsSequence")[0]
+    assert problem.message.endswith("is missing and its condition holds "
+                                    "(a hand-written rule says so, in explain/conditions.py)")
+    assert problem.message.count("hand-written") == 1

@@ -28,6 +28,7 @@ from ..standard.services import sop_class_service
 from ..tag_format import tag_text
 from .conditions import (
     FACTS_CANNOT_EXPRESS,
+    HAND_WRITTEN_DECIDED,
     HAND_WRITTEN_SOURCE,
     TYPE_OVERRIDES,
     applies_to_value_type,
@@ -336,7 +337,7 @@ class _Explainer:
         clause = FACTS_CANNOT_EXPRESS.get(module_id)
         result = module_condition(module_id, self.ds, condition) if clause else None
         if result is not None:
-            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", clause)
+            return Verdict(result, condition, HAND_WRITTEN_DECIDED, clause)
         fact = self.facts.module_condition(self.sop_uid, module_id)
         verdict = None
         if fact and fact[0] == "C":
@@ -349,7 +350,7 @@ class _Explainer:
             return verdict
         result = module_condition(module_id, self.ds, condition)
         if result is not None:
-            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})",
+            return Verdict(result, condition, HAND_WRITTEN_DECIDED,
                            HAND_WRITTEN_SOURCE)
         return verdict or Verdict(None, condition)
 
@@ -558,7 +559,7 @@ class _Explainer:
         result = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
         if result is not None:
             return Verdict(result, verdict.condition if verdict else "",
-                           f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", HAND_WRITTEN_SOURCE), True
+                           HAND_WRITTEN_DECIDED, HAND_WRITTEN_SOURCE), True
         if verdict is not None:
             return verdict, True
         if fact is not None:
