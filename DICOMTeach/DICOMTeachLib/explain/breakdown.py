@@ -971,4 +971,14 @@ def _once(problems: list[Problem]) -> list[Problem]:
         if key not in seen:
             seen.add(key)
             unique.append(problem)
-    return unique
+    return _strictest(unique)
+
+
+def _strictest(problems: list[Problem]) -> list[Problem]:
+    """An absent attribute that one module makes type 1 and another type 2 (Manufacturer in Enhanced General
+    Equipment and General Equipment) is one finding: 'needs a value' says more than 'must be present'."""
+    def named(problem: Problem) -> tuple:
+        return problem.tag, problem.message.split(" is ")[0].split(" attribute ", 1)[-1]
+
+    needs_value = {named(p) for p in problems if p.code in ("type1-missing", "type1c-missing")}
+    return [p for p in problems if p.code not in ("type2-missing", "type2c-missing") or named(p) not in needs_value]
