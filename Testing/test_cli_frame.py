@@ -31,3 +31,25 @@ def test_command_runs_as_a_module_without_arguments():
     completed = subprocess.run([sys.executable, "-m", "DICOMTeachLib.cli"], capture_output=True, text=True)
     assert completed.returncode == 1
     assert "usage: dicomteach" in completed.stdout
+
+
+def test_tour_counts_problems_by_severity_and_shows_the_verdicts_of_conditions(capsys):
+    """CT_small's only problems are private blocks (info): 'Problems: 9' read as nine errors. The tour now counts
+    them as explain does, and shows a 1C/2C verdict of each kind decided from the file."""
+    import pydicom
+
+    from DICOMTeachLib.cli.tour import step_explain_instance
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    severities = [problem.severity for problem in explanation.problems]
+    step_explain_instance()
+    out = capsys.readouterr().out
+    assert (f"Problems: {severities.count('error')} error(s), {severities.count('warning')} warning(s), "
+            f"{severities.count('info')} info") in out
+    ds = pydicom.dcmread(pydicom_test_file("CT_small.dcm"), stop_before_pixels=True)
+    assert ds.SamplesPerPixel == 1 and "PlanarConfiguration" not in ds
+    assert "(0028,0006) PlanarConfiguration (type 1C, absent): not required here because Samples per Pixel is 1" in out
+    assert "required here because" in out and "cannot tell from the file" in out
+    assert "not machine-checkable" not in out and "Problems: 9," not in out

@@ -386,7 +386,7 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     lines = [f"{INDENT * depth}{attribute.tag} {label:<36} {kind:<7} {attribute.vr:<2} {value}"
              f"{'  ' + where if where else ''}{phi}".rstrip()]
     if attribute.type in ("1C", "2C"):
-        lines.append(f"{INDENT * (depth + 2)}{_verdict(attribute)}")
+        lines.append(f"{INDENT * (depth + 2)}{verdict_text(attribute)}")
     for number, item in enumerate(attribute.items, start=1):
         lines.append(f"{INDENT * (depth + 1)}item {number}")
         for nested in item:
@@ -396,7 +396,7 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     return lines
 
 
-def _verdict(attribute: AttributeReport) -> str:
+def verdict_text(attribute: AttributeReport) -> str:
     """The verdict of a 1C/2C attribute: required or not, and what in the file decided it."""
     if attribute.required is None:
         return "required? cannot tell from the file" + (f": {attribute.condition}" if attribute.condition else "")
