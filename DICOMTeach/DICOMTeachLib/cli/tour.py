@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "tour", help="walk through DICOM on pydicom's bundled files (no download needed)",
         description="A short guided walk: the patient/study/series tree of real files, the mandatory "
-        "attributes of an IOD, one instance explained, and a series loaded into a real Slicer scene.",
+        "attributes of an IOD, one instance explained (modules, verdicts of conditions, problems), and a "
+        "series loaded into a real Slicer scene.",
     )
     parser.set_defaults(func=run)
 
