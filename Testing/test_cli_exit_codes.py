@@ -44,6 +44,20 @@ def test_a_folder_with_non_dicom_files_exits_0_and_lists_them(capsys, folder, tm
         assert "readme.txt" in out + err, command
 
 
+@pytest.mark.parametrize(("name", "content"), [("todo.txt", b"hello\n"), ("placeholder", b"")],
+                         ids=["short-note", "empty"])
+def test_a_tiny_or_empty_file_in_a_folder_is_not_dicom_and_exits_0_everywhere(capsys, folder, tmp_path, name,
+                                                                               content):
+    """A 6-byte note was 'the file ends inside its header' (exit 2) in index, load and deidentify; an empty file
+    made explain exit 2 ('the file is empty') where index and load listed it as not DICOM."""
+    (folder / name).write_bytes(content)
+    for command, argv in _commands(folder, tmp_path).items():
+        code, out, err = _run(capsys, *argv)
+        assert code == 0, (command, out, err)
+        line = next(line for line in (out + err).splitlines() if name in line)
+        assert "not a DICOM file" in line and "ends inside" not in line, (command, line)
+
+
 def test_a_damaged_dicom_file_in_a_folder_exits_2_everywhere(capsys, folder, tmp_path):
     data = pydicom_test_file("CT_small.dcm").read_bytes()
     (folder / "cut.dcm").write_bytes(data[:700])  # inside the header
