@@ -682,8 +682,8 @@ class _Explainer:
         value: object = None
         if deferred and vr == "SQ" and self._within_file(offset, length):
             deferred = False  # a sequence is worth reading: its items are the breakdown
-        if deferred:
-            text = f"<{length} bytes, not read>"
+        if deferred:  # encapsulated pixel data has no length: its items end at a delimiter
+            text = f"<{length} bytes, not read>" if length is not None else "<undefined length, not read>"
         elif isinstance(raw, RawDataElement) and vr != "SQ" and " " not in vr and raw.value is not None:
             fast = raw_value_text(raw.value, vr, little is not False, self._simple_charset(ds))
             if fast is not None:
