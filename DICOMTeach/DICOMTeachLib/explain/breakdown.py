@@ -306,8 +306,9 @@ class _Explainer:
             present = self._own_attributes(module_id, usage, attributes, present)
         if not present:
             status = "absent"
-        elif all(a.status != "missing" for a in attributes
-                 if (self._overrides.get(a.tag_value, a.type) if not path else a.type) in ("1", "2")):
+        elif all(a.status != "missing" for a in attributes  # (not required: of another SR Value Type)
+                 if (self._overrides.get(a.tag_value, a.type) if not path else a.type) in ("1", "2")
+                 and a.required is not False):
             status = "present"
         else:
             status = "partial"

@@ -78,10 +78,11 @@ def render_legend() -> list[str]:
 
 
 def attribute_required(attribute: AttributeReport) -> bool | None:
-    """Must the file hold this attribute? Types 1 and 2 always; 1C/2C as decided (None: cannot tell); else no."""
+    """Must the file hold this attribute? Types 1 and 2 always, unless the breakdown says not here (an SR content
+    item's attribute of another Value Type); 1C/2C as decided (None: cannot tell); else no."""
     decided = getattr(attribute, "required", None)
     if attribute.type in ("1", "2"):
-        return True
+        return decided is not False
     if attribute.type in ("1C", "2C"):
         return decided
     return False

@@ -105,7 +105,7 @@ def _verdict(attribute: AttributeReport) -> str:
     required = getattr(attribute, "required", "unknown")  # issue 8's verdict: True, False, None
     kind = attribute.type
     if kind in ("1", "2"):
-        need = "required"
+        need = "not required" if required is False else "required"  # False: of another SR Value Type
     elif kind in ("1C", "2C"):
         need = {True: "required", False: "not required", None: "cannot tell"}.get(required, "conditional")
     elif kind == "3":
@@ -158,9 +158,7 @@ def _shown(attribute: AttributeReport, problems: list[Problem]) -> bool:
     """Optional attributes the file does not hold are counted, not listed (they are most of the IOD)."""
     if attribute.status != "missing" or problems:
         return True
-    if attribute.type in ("1", "2"):
-        return True
-    if attribute.type in ("1C", "2C"):
+    if attribute.type in ("1", "2", "1C", "2C"):
         return getattr(attribute, "required", None) is not False
     return False
 
