@@ -147,3 +147,11 @@ def test_a_real_attribute_outside_the_iod_gets_no_spelling_hint_naming_itself():
     feedback = lesson("mandatory-mr").check("PatientName, KVP, Modality").feedback
     assert "KVP is not an attribute of the MR Image IOD" in feedback
     assert "did you mean KVP" not in feedback
+
+
+def test_the_list_of_lessons_keeps_titles_in_one_column(capsys):
+    assert main(["lesson"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert len(lines) == len(all_lessons())
+    columns = {line.index(item.title) for line, item in zip(lines, all_lessons(), strict=True)}
+    assert len(columns) == 1, lines

@@ -23,8 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from ..lessons import all_lessons, lesson
 
     if not args.lesson_id:
-        for number, item in enumerate(all_lessons(), start=1):
-            print(f"{number}. {item.id:14} {item.title}")
+        lessons = all_lessons()
+        width = max(len(item.id) for item in lessons)
+        for number, item in enumerate(lessons, start=1):
+            print(f"{number}. {item.id:{width}}  {item.title}")
         print("\nTake one: dicomteach lesson ID")
         return 0
     chosen = lesson(args.lesson_id)
