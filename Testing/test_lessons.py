@@ -155,3 +155,12 @@ def test_the_list_of_lessons_keeps_titles_in_one_column(capsys):
     assert len(lines) == len(all_lessons())
     columns = {line.index(item.title) for line, item in zip(lines, all_lessons(), strict=True)}
     assert len(columns) == 1, lines
+
+
+def test_a_signed_range_for_an_unsigned_image_is_told_why(capsys):
+    from DICOMTeachLib.exercises.bits import bits_exercise
+
+    exercise = bits_exercise(lesson("ten-fingers").files()[0])
+    assert exercise.pixel_representation == 0 and exercise.bits_stored == 12
+    assert main(["lesson", "ten-fingers", "--answer=-2048..2047"]) == 1
+    assert "Pixel Representation 0 means unsigned" in capsys.readouterr().out

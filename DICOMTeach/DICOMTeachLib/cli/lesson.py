@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or typed) and check it against the lesson's real file. Exit 0 when the answer is right, 1 when not.",
     )
     parser.add_argument("lesson_id", nargs="?", metavar="ID", help="the lesson to take (see the list)")
-    parser.add_argument("--answer", help="the answer, instead of typing it")
+    parser.add_argument("--answer", help="the answer, instead of typing it (one that starts with a minus sign: "
+                        "--answer=-2048..2047)")
     parser.add_argument("--files", action="store_true", help="print the lesson's files (made if needed) and stop")
     parser.set_defaults(func=run)
 

@@ -147,6 +147,8 @@ def _check_bits(answer: str, files: list[Path]) -> Verdict:
     if given and int(given[-1]) == allocated_range[1]:
         hints.append(f"{allocated_range[1]} is what Bits Allocated ({exercise.bits_allocated}) would allow, but only "
                      f"Bits Stored ({exercise.bits_stored}) carry the value")
+    if given and min(given) < 0 and not exercise.pixel_representation:
+        hints.append("Pixel Representation 0 means unsigned: no pixel value is negative")
     if given and int(given[-1]) == 1023:
         hints.append("1023 is 10 bits (10 fingers); this file stores more")
     hints.append(f"Bits Stored {exercise.bits_stored}, High Bit {exercise.high_bit}, Pixel Representation "
