@@ -217,6 +217,12 @@ def build_tree(explanation: Explanation) -> BreakdownTree:
             roots.append(entity)
         prefix = f"module:{module.id}"
         rows, hidden = _attribute_rows(module.attributes, prefix, module.id, index, True)
+        if module.status == "absent" and not (module.usage == "M" or module.condition_result is True):
+            # A type 1 attribute of a module the file need not have is not required: the module is not there.
+            need = "cannot tell" if module.usage == "C" and module.condition_result is None else "not required"
+            for row in rows:
+                if row.columns[3].startswith("missing, "):
+                    row.columns[3] = f"missing, {need} (module absent)"
         tooltip = [f"{module.name} ({module.id}), usage {module.usage}"]
         if module.condition:
             tooltip.append(f"Condition: {module.condition}")
