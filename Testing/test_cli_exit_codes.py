@@ -138,3 +138,11 @@ def test_deprecation_warnings_are_for_developers_not_shown_as_notes(capsys, pydi
     assert capsys.readouterr().err == "dicomteach: note: a value is not valid for its VR\n"
     assert main(["load", *map(str, pydicom_ct_files)]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_explaining_an_empty_folder_says_there_is_nothing(capsys, tmp_path):
+    """It printed nothing at all: a student could not tell whether explain had looked."""
+    (tmp_path / "empty").mkdir()
+    code, out, err = _run(capsys, "explain", str(tmp_path / "empty"))
+    assert code == 0 and not out
+    assert err == f"dicomteach explain: no file found in {tmp_path / 'empty'}\n"

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(data))
         elif not args.html:
             print(render_text(explanation, problems_only=args.problems_only, full=args.full))
+    if not explanations and not skipped:  # an empty folder: say so rather than print nothing
+        print(f"dicomteach explain: no file found in {', '.join(map(str, args.paths))}", file=sys.stderr)
     if args.html:
         from ..explain.html import render_html
 
