@@ -106,10 +106,14 @@ def step_load_series() -> None:
     print(f"{number}. A series loaded into a real Slicer scene (dicomteach load PATH)")
     examined = examine_files([str(path) for path in pydicom_ct_series()])
     selected = default_selection(examined.loadables)
+    print("   Each loadable has a confidence; per series the highest is checked [x], as Slicer's DICOM browser does.")
+    print("   DICOMTeach's sit one step (0.005) below those of Slicer's own plugins, so that Slicer's are selected")
+    print("   when they offer the series (`dicomteach load` prints every reason in full).")
     for loadable in examined.loadables:
         mark = "x" if loadable in selected else " "
+        why = next((part for part in loadable.confidence_reason.split("; ") if part.startswith("preferred")), "")
         print(f"   [{mark}] '{loadable.name}': {loadable.kind.value}, {len(loadable.files)} file(s), "
-              f"confidence {loadable.confidence_reason}")
+              f"confidence {loadable.confidence}" + (f": {why}" if why else ""))
         for warning in loadable.warnings:
             print(f"     warning: {warning}")
     with MRMLEnvironment.create() as env:
