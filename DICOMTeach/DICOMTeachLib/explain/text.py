@@ -30,8 +30,10 @@ MAX_NAMED_OTHERS = 12
 
 
 def render_text(explanation: Explanation, *, problems_only: bool = False, anatomy: bool = True,
-                full: bool = False) -> str:
-    """The explanation as text: readable by default, everything with ``full``; ``problems_only``: header and problems."""
+                full: bool = False, legend: bool = True) -> str:
+    """The explanation as text: readable by default, everything with ``full``; ``problems_only``: header and problems.
+
+    ``legend=False`` leaves out the closing legend (:func:`render_closing`), for one legend after many files."""
     lines = _header(explanation)
     if problems_only:
         lines += ["", *_problems(explanation.problems)]
@@ -46,7 +48,7 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
             lines += ["", f"{title} ({len(explanation.other_elements)})"]
             for attribute in explanation.other_elements:
                 lines += _attribute(attribute, 1)
-        lines += ["", *_problems(explanation.problems), "", *render_legend()]
+        lines += ["", *_problems(explanation.problems)]
     else:
         shown = [p for p in explanation.problems if p.code not in SHOWN_ELSEWHERE]
         elsewhere = len(explanation.problems) - len(shown)
@@ -60,9 +62,16 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
             lines += ["", *render_directory(explanation.directory, full=False)]
         lines += ["", *_module_summaries(explanation)]
         lines += _other_elements_summary(explanation)
-        lines += ["", *render_legend(),
-                  "", "Every attribute with its value and position, and the file's anatomy: explain --full"]
+    if legend and not problems_only:
+        lines += ["", *render_closing(full=full)]
     return "\n".join(lines) + "\n"
+
+
+def render_closing(*, full: bool = False) -> list[str]:
+    """What closes the text view: the legend, and (default view) where to find the rest."""
+    lines = render_legend()
+    return lines if full else [*lines, "", "Every attribute with its value and position, and the file's anatomy: "
+                                           "explain --full"]
 
 
 def render_legend() -> list[str]:
