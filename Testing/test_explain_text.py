@@ -186,3 +186,17 @@ def test_sr_content_attributes_of_another_value_type_are_not_listed_missing():
     assert "MISSING" not in text and "partial" not in text.split("Modules (")[1].split(")")[0].replace("0 partial", "")
     row = build_tree(explanation).row(f"module:{content.id}/{temporal.tag}")
     assert row is None or row.columns[3] == "missing, not required"
+
+
+def test_full_and_default_views_word_an_undecided_module_condition_alike():
+    """--full said 'not machine-checkable' where the default view says 'cannot be decided from the file'."""
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.explain.text import render_text
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    undecided = [m for m in explanation.modules if m.usage == "C" and m.condition and m.condition_result is None]
+    assert undecided, "CT_small has a conditional module the file cannot decide (Synchronization)"
+    full = render_text(explanation, full=True)
+    assert "not machine-checkable" not in full
+    assert f"condition: {undecided[0].condition} -> cannot be decided from the file" in full

@@ -364,8 +364,7 @@ def _module(module: ModuleReport) -> list[str]:
     head = f"{INDENT}[{module.usage}] {module.name} ({module.id}): {module.status}, {usage}"
     lines = [head]
     if module.usage == "C" and module.condition:
-        result = {True: "holds for this file", False: "does not hold for this file",
-                  None: "not machine-checkable"}[module.condition_result]
+        result = VERDICTS[module.condition_result]  # the default view's words
         because = f" ({module.decided_by})" if module.decided_by else ""
         lines.append(f"{INDENT * 3}condition: {module.condition} -> {result}{because}")
     if module.status == "absent":
