@@ -194,9 +194,9 @@ def test_full_and_default_views_word_an_undecided_module_condition_alike():
     from DICOMTeachLib.explain.text import render_text
     from DICOMTeachLib.testdata import pydicom_test_file
 
-    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    explanation = explain(pydicom_test_file("rtdose.dcm"))
     undecided = [m for m in explanation.modules if m.usage == "C" and m.condition and m.condition_result is None]
-    assert undecided, "CT_small has a conditional module the file cannot decide (Synchronization)"
+    assert undecided, "rtdose.dcm has a conditional module the file cannot decide (Frame Extraction)"
     full = render_text(explanation, full=True)
     assert "not machine-checkable" not in full
     assert f"condition: {undecided[0].condition} -> cannot be decided from the file" in full
