@@ -161,9 +161,10 @@ def _module_summary(module: ModuleReport) -> list[str]:
             undecided += 1
         else:
             state = "MISSING" if attribute.status == "missing" else "EMPTY"
-            condition = getattr(attribute, "condition", "") if attribute.type in ("1C", "2C") else ""
+            # What in the file decided it, rather than the whole condition (Laterality's runs to 1,500 characters).
+            why = (attribute.decided_by or attribute.condition) if attribute.type in ("1C", "2C") else ""
             listed.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
-                          f"(type {attribute.type}{', required: ' + condition if condition else ''})")
+                          f"(type {attribute.type}{', required: ' + why if why else ''})")
     if module.status != "absent":
         present = sum(1 for a in module.attributes if a.status == "present")
         empty = sum(1 for a in module.attributes if a.status == "empty")
