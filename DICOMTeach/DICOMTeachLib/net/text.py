@@ -67,8 +67,10 @@ def _messages(messages: list[DimseMessage]) -> list[str]:
                 if message.status:
                     statuses[message.status.text] = statuses.get(message.status.text, 0) + 1
             summary = ", ".join(f"{count} x {text}" for text, count in statuses.items())
-            lines.append(f"{INDENT}... {len(rest)} more {name.rsplit('-', 1)[0]} messages"
-                         + (f"; statuses: {summary}" if summary else ""))
+            # "4 more C-STORE messages" read as four more instances: say requests and responses.
+            sent = sum(1 for message in rest if message.direction == "sent")
+            lines.append(f"{INDENT}... {len(rest)} more {name.rsplit('-', 1)[0]} messages ({sent} request(s), "
+                         f"{len(rest) - sent} response(s))" + (f"; statuses: {summary}" if summary else ""))
         index = run_end
     return lines
 
