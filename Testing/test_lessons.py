@@ -164,3 +164,12 @@ def test_a_signed_range_for_an_unsigned_image_is_told_why(capsys):
     assert exercise.pixel_representation == 0 and exercise.bits_stored == 12
     assert main(["lesson", "ten-fingers", "--answer=-2048..2047"]) == 1
     assert "Pixel Representation 0 means unsigned" in capsys.readouterr().out
+
+
+def test_a_lesson_in_a_terminal_says_which_command_shows_what_its_steps_name(capsys):
+    """The steps speak of the panel's Breakdown tree and tabs, which a terminal does not have."""
+    chosen = lesson("mandatory-mr")
+    assert "Breakdown tree" in chosen.as_text()
+    assert main(["lesson", "mandatory-mr", "--answer", "PatientName"]) == 1
+    out = capsys.readouterr().out
+    assert f"`dicomteach explain {chosen.files()[0]}`" in out

@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(chosen.as_text())
     print("Files: " + ", ".join(str(path) for path in files))
+    # The steps name the panel's tabs; in a terminal the same breakdown is one command away.
+    print(f"In a terminal: `dicomteach explain {files[0]}` prints the breakdown the steps refer to "
+          "(--html PAGE.html makes it the tree); answer with --answer.")
     answer = args.answer
     if answer is None:
         if sys.stdin.isatty():
