@@ -185,8 +185,26 @@ def test_laterality_of_a_breast_is_required_because_of_the_body_part(tmp_path):
     explanation = explain(_copy_of(pydicom_test_file("MR_small.dcm"), tmp_path, breast), anatomy=False)
     laterality = next(a for a in explanation.module("general-series").attributes if a.keyword == "Laterality")
     assert laterality.required is True and "Body Part Examined is 'BREAST'" in laterality.decided_by
-    assert [p.code for p in explanation.problems if p.keyword == "Laterality"] == ["type2c-missing"]
+    assert [(p.severity, p.code) for p in explanation.problems if p.keyword == "Laterality"] == \
+        [("error", "type2c-missing")]
     assert "Laterality" in laterality.condition and laterality.condition.startswith("Image Laterality is absent")
+
+
+def test_laterality_without_a_body_part_is_a_warning_that_says_what_is_unknown(tmp_path):
+    # PS3.3 C.7.3.1: required if the body part examined is paired. With no Body Part Examined and no Anatomic
+    # Region Sequence the file cannot show it is not: dciodvfy calls the absence an error, we say why it may be.
+    def no_body_part(ds):
+        for keyword in ("BodyPartExamined", "AnatomicRegionSequence", "Laterality"):
+            if keyword in ds:
+                delattr(ds, keyword)
+
+    explanation = explain(_copy_of(pydicom_test_file("MR_small.dcm"), tmp_path, no_body_part), anatomy=False)
+    laterality = next(a for a in explanation.module("general-series").attributes if a.keyword == "Laterality")
+    assert laterality.required is True
+    assert laterality.decided_by.startswith("nothing in the file rules it out (Body Part Examined is absent")
+    problems = [p for p in explanation.problems if p.keyword == "Laterality"]
+    assert [(p.severity, p.code) for p in problems] == [("warning", "type2c-missing")]
+    assert "Body Part Examined is absent" in problems[0].message and "empty is allowed" in problems[0].message
 
 
 def test_every_attribute_in_json_carries_condition_and_required():

@@ -587,7 +587,16 @@ class _Explainer:
         if kind in ("1C", "2C"):
             code_base = "type1c" if kind == "1C" else "type2c"
             because = f" ({verdict.decided_by})" if verdict.decided_by else ""
-            if verdict.required is True and report.status == "missing":
+            if verdict.required is True and report.status == "missing" and verdict.assumed:
+                # The standard's condition needs a fact the file does not state (is the body part paired?):
+                # dciodvfy reads the silence as "required"; a student is told it is that reading, not a finding.
+                empty_allowed = " (empty is allowed: type 2C)" if kind == "2C" else ""
+                pending.append(Problem(
+                    "warning", f"{code_base}-missing", report.tag, rule.keyword, module_id,
+                    f"type {kind} attribute {where} is missing, and nothing in the file rules its condition out "
+                    f"({verdict.assumed}): a cautious reader, dciodvfy among them, calls it an error; give it"
+                    f"{empty_allowed}, or the attribute that settles the condition"))
+            elif verdict.required is True and report.status == "missing":
                 pending.append(Problem("error", f"{code_base}-missing", report.tag, rule.keyword, module_id,
                                        f"type {kind} attribute {where} is missing and its condition holds{because}"))
             elif verdict.required is False and report.status != "missing" and not may_be_present:
