@@ -241,9 +241,14 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self.ui.nodeSelector.currentNode() is not node:  # a node type the selector does not list
             self.panel.showNode(node)
 
-    def onDICOMSeriesSelected(self, seriesUIDs):
-        """The classic browser's series table: its whole selection, of which the series just picked is shown."""
-        picked = self._classicSelection.update(seriesUIDs) if self._classicSelection is not None else None
+    def onDICOMSeriesSelected(self, *args):
+        """The classic browser's series table: its whole selection, of which the series just picked is shown.
+
+        ctkDICOMTableManager's seriesSelectionChanged is overloaded (QStringList) and (QItemSelection,
+        QItemSelection); only the list of UIDs is used, whichever overload PythonQt delivers."""
+        if len(args) != 1 or not isinstance(args[0], (list, tuple)):
+            return
+        picked = self._classicSelection.update(args[0]) if self._classicSelection is not None else None
         if picked:
             self.onDICOMSeriesPicked(picked)
 

@@ -126,12 +126,14 @@ class VisualBrowserFollower:
         self.reason = ""
         self._signal: Any = None
         self._timer: Any = None
+        self._handler = self._on_signal  # one object, so that disconnect finds what connect was given
+        self._active = True  # False once stopped, even if a binding kept the connection
         try:
             patient_view = _call(visual_browser, "patientView")
             study_list = _call(patient_view, "studyListView")
             signal = getattr(study_list, "seriesSelectionChanged", None)
             if signal is not None and hasattr(signal, "connect"):
-                signal.connect(self._on_signal)
+                signal.connect(self._handler)
                 self._signal, self.how = signal, "signal"
                 return
             if qt is not None and hasattr(patient_view, "selectedSeriesInstanceUIDs"):
@@ -162,14 +164,17 @@ class VisualBrowserFollower:
             self._follow(self.selected())
 
     def _follow(self, selected: list[str]) -> None:
+        if not self._active:
+            return
         picked = self.tracker.update(selected)
         if picked:
             self.on_series(picked)
 
     def stop(self) -> None:
+        self._active = False
         if self._signal is not None:
             try:
-                self._signal.disconnect(self._on_signal)
+                self._signal.disconnect(self._handler)
             except (RuntimeError, TypeError, ValueError):  # already gone with its widget
                 pass
             self._signal = None
