@@ -157,6 +157,10 @@ def test_moving_the_slice_through_a_multi_frame_volume_selects_the_frame_item_un
             assert f"Frame {frame} of {frames} under the slice" in panel.summaryLabel.text()
             seen.append(frame)
         assert sorted(seen) == list(range(1, frames + 1))  # every frame reached once
+        if multi_frame.name == "eCT_Supplemental.dcm":
+            from test_panel_qt import _screenshot
+
+            _screenshot(panel, qt, "panel-frame.png")
         explains = panel.model.explain_count
         slice_node.JumpSliceByCentering(*_ras_of_voxel(volume, 3, 3, 0))
         assert panel.model.explain_count == explains == 1  # one file, explained once, whatever the frame

@@ -250,7 +250,7 @@ class TeachingPanel:
         self._show_kind_tabs()
         self.bytesView.setPlainText("")
         if content.frame_key:
-            self.selectKey(content.frame_key)
+            self._reveal_frame_item(content.frame_key)
         self.pacs.updateSelection()
 
     def sendSelection(self) -> SendSelection:
@@ -370,6 +370,18 @@ class TeachingPanel:
         item.setHidden(False)
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item, self.qt.QAbstractItemView.PositionAtCenter)
+
+    def _reveal_frame_item(self, key: str) -> None:
+        """Select the frame's per-frame functional groups item, open it all (a few macros, one item each) and
+        scroll it to the top, so its plane position and the rest are in view."""
+        self.selectKey(key)
+        item = self.items[key]
+        stack = [item]
+        while stack:
+            current = stack.pop()
+            current.setExpanded(True)
+            stack += [current.child(i) for i in range(current.childCount())]
+        self.tree.scrollToItem(item, self.qt.QAbstractItemView.PositionAtTop)
 
     def selectedKey(self) -> str:
         item = self.tree.currentItem()
