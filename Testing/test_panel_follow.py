@@ -197,21 +197,26 @@ def test_the_frame_item_of_a_reordered_copy_follows_the_plane_not_the_file_order
         assert np.array_equal(slab, voxels.astype(slab.dtype))  # the voxels shown there are that frame's
 
 
-def test_the_frame_items_values_are_masked_like_the_breakdown(qt, mrml, shared_data):
-    """Per-frame items hold no PHI in these files; what matters is that the same masking runs on them: an
-    unmasked tree and a masked one show the same geometry values."""
+def test_the_frame_items_phi_is_masked_like_the_breakdowns(qt, mrml, shared_data):
+    """Each frame of the legacy converted CT names its source slice (Referenced SOP Instance UID, PS3.15 action
+    U): hidden in frame 3's item under the mask, in the tree and in the bytes, shown without it."""
     path = shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm"
+    source_uid = str(pydicom.dcmread(path, stop_before_pixels=True).PerFrameFunctionalGroupsSequence[2]
+                     .ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID)
     volume, resolve = _load(mrml, [path])
-    model = TeachingPanelModel(resolve=resolve)
-    model.select_node(volume)
-    model.follow_point(volume, _ras_of_voxel(volume, 0, 0, 2))
-    masked = model.current_content()
-    model.mask_phi = False
-    unmasked = model.current_content()
-    assert masked.frame == unmasked.frame == 3
-    key = f"{masked.frame_key}/(0020,9113)/item1/(0020,0032)"
-    assert masked.tree.row(key).columns[6] == unmasked.tree.row(key).columns[6]
-    assert model.element_bytes(str(path), key, 3).parts  # its bytes are found through the frame's tree
+    panel = _panel(qt, resolve)
+    panel.showNode(volume)
+    assert panel.followPoint(volume, _ras_of_voxel(volume, 0, 0, 2)) and panel.content.frame == 3
+    key = f"{panel.content.frame_key}/(0020,9172)/item1/(0008,1155)"
+    row = panel.content.tree.row(key)
+    assert source_uid not in row.columns[6] and "••••" in row.columns[6]
+    panel.selectKey(key)
+    assert source_uid[:12].encode().hex(" ") not in panel.bytesView.toPlainText()
+    assert "08 00 55 11" in panel.bytesView.toPlainText()  # its tag, little endian, read from the file
+    panel.maskCheckBox.setChecked(False)
+    assert panel.content.frame == 3 and panel.content.tree.row(key).columns[6] == source_uid
+    panel.selectKey(key)
+    assert source_uid[:12].encode().hex(" ") in panel.bytesView.toPlainText()  # the UID's bytes, from the file
 
 
 # -- the crosshair -------------------------------------------------------------------------------------
