@@ -245,10 +245,18 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         """The classic browser's series table: its whole selection, of which the series just picked is shown.
 
         ctkDICOMTableManager's seriesSelectionChanged is overloaded (QStringList) and (QItemSelection,
-        QItemSelection); only the list of UIDs is used, whichever overload PythonQt delivers."""
-        if len(args) != 1 or not isinstance(args[0], (list, tuple)):
-            return
-        picked = self._classicSelection.update(args[0]) if self._classicSelection is not None else None
+        QItemSelection): whichever PythonQt delivers, the UIDs are the list, or else the browser's
+        selectedItems(SeriesType) (what Slicer's toggleBrowsers reads)."""
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            uids = args[0]
+        else:
+            import ctk
+
+            try:
+                uids = self._slicerDICOMBrowser().dicomBrowser.selectedItems(ctk.ctkDICOMModel.SeriesType)
+            except (AttributeError, TypeError, ValueError):
+                return
+        picked = self._classicSelection.update(uids) if self._classicSelection is not None else None
         if picked:
             self.onDICOMSeriesPicked(picked)
 
