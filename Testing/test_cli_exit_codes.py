@@ -44,6 +44,20 @@ def test_a_folder_with_non_dicom_files_exits_0_and_lists_them(capsys, folder, tm
         assert "readme.txt" in out + err, command
 
 
+@pytest.mark.parametrize(("name", "content"), [("todo.txt", b"hello\n"), ("placeholder", b"")],
+                         ids=["short-note", "empty"])
+def test_a_tiny_or_empty_file_in_a_folder_is_not_dicom_and_exits_0_everywhere(capsys, folder, tmp_path, name,
+                                                                               content):
+    """A 6-byte note was 'the file ends inside its header' (exit 2) in index, load and deidentify; an empty file
+    made explain exit 2 ('the file is empty') where index and load listed it as not DICOM."""
+    (folder / name).write_bytes(content)
+    for command, argv in _commands(folder, tmp_path).items():
+        code, out, err = _run(capsys, *argv)
+        assert code == 0, (command, out, err)
+        line = next(line for line in (out + err).splitlines() if name in line)
+        assert "not a DICOM file" in line and "ends inside" not in line, (command, line)
+
+
 def test_a_damaged_dicom_file_in_a_folder_exits_2_everywhere(capsys, folder, tmp_path):
     data = pydicom_test_file("CT_small.dcm").read_bytes()
     (folder / "cut.dcm").write_bytes(data[:700])  # inside the header
@@ -108,3 +122,27 @@ def test_unreadable_files_and_folders_are_listed_with_exit_2(tmp_path):
     finally:
         (tmp_path / "closed").chmod(0o755)
         (tmp_path / "locked.dcm").chmod(0o644)
+
+
+def test_deprecation_warnings_are_for_developers_not_shown_as_notes(capsys, pydicom_ct_files):
+    """VTK's numpy_support sets an array's shape, which NumPy 2.5 deprecates: a student loading a series saw
+    'dicomteach: note: Setting the shape on a NumPy array has been deprecated'. A note is about the data."""
+    import warnings
+
+    from DICOMTeachLib.cli import _our_messages
+
+    with _our_messages():
+        warnings.warn("an API will change", DeprecationWarning, stacklevel=1)
+        warnings.warn("an API may change", PendingDeprecationWarning, stacklevel=1)
+        warnings.warn("a value is not valid for its VR", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err == "dicomteach: note: a value is not valid for its VR\n"
+    assert main(["load", *map(str, pydicom_ct_files)]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_explaining_an_empty_folder_says_there_is_nothing(capsys, tmp_path):
+    """It printed nothing at all: a student could not tell whether explain had looked."""
+    (tmp_path / "empty").mkdir()
+    code, out, err = _run(capsys, "explain", str(tmp_path / "empty"))
+    assert code == 0 and not out
+    assert err == f"dicomteach explain: no file found in {tmp_path / 'empty'}\n"

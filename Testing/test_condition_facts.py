@@ -319,3 +319,21 @@ def test_an_attribute_two_modules_define_is_reported_once():
     explanation = explain(pydicom_test_file("OBXXXX1A_rle_2frame.dcm"), anatomy=False)
     assert explanation.iod[0] == "ultrasound-multi-frame-image"
     assert [p.code for p in explanation.problems if p.keyword == "FrameIncrementPointer"] == ["type1c-missing"]
+
+
+def test_laterality_verdict_names_the_body_part_first_not_the_ecg_exclusions():
+    """US1_UNCR.dcm has no Laterality: dicom3tools requires it unless the body part is known to be unpaired. The
+    reasons said 'SOP Class UID is Ultrasound Image Storage; Modality is 'US'' (it is not an ECG) and never the
+    body part; the default view printed the whole 1,500-character condition beside MISSING."""
+    from DICOMTeachLib.explain.text import render_text
+
+    path = pydicom_test_file("US1_UNCR.dcm")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert "BodyPartExamined" not in ds and "AnatomicRegionSequence" not in ds and "Laterality" not in ds
+    explanation = explain(path)
+    (problem,) = [p for p in explanation.problems if p.keyword == "Laterality"]
+    reasons = problem.message.split("its condition holds (")[1].rstrip(")").split("; ")
+    assert reasons[0] == "Body Part Examined is absent" and "Anatomic Region Sequence is absent" in reasons
+    assert not any(reason.startswith(("SOP Class UID is", "Modality is")) for reason in reasons)
+    line = next(line for line in render_text(explanation).splitlines() if "MISSING" in line and "Laterality" in line)
+    assert line.endswith("required: " + "; ".join(reasons) + ")") and len(line) < 250

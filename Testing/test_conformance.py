@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from DICOMTeachLib.cli import main
+from DICOMTeachLib.coexistence import ranked_confidence
 from DICOMTeachLib.conformance import conformance_statement
 from DICOMTeachLib.decoders import DECODER_PACKAGES
 from DICOMTeachLib.net import dimse
@@ -42,7 +43,10 @@ def test_network_roles_come_from_the_operations():
 def test_loaded_sop_classes_carry_the_examiners_confidence():
     text = conformance_statement()
     for uid in SEG_SOP_CLASSES:
-        assert re.search(rf"\| {re.escape(uid)} \| {SEG_CONFIDENCE} \| segmentation \|", text)
+        # what Slicer's browser gets by default: one step below Slicer's own SEG plugin (coexistence.rank)
+        offered = f"{ranked_confidence(SEG_CONFIDENCE, False)} (Slicer's: {SEG_CONFIDENCE})"
+        assert ranked_confidence(SEG_CONFIDENCE, False) < SEG_CONFIDENCE
+        assert re.search(rf"\| {re.escape(uid)} \| {re.escape(offered)} \| segmentation \|", text)
     assert "| Label Map Segmentation Storage | 1.2.840.10008.5.1.4.1.1.66.7 |" in text
     for syntax, packages in DECODER_PACKAGES.items():
         assert f"| {syntax} | {', '.join(packages)} |" in text
@@ -51,3 +55,15 @@ def test_loaded_sop_classes_carry_the_examiners_confidence():
 def test_command_prints_it(capsys):
     assert main(["conformance"]) == 0
     assert capsys.readouterr().out == conformance_statement()
+
+
+def test_the_confidence_stated_is_the_one_the_browser_gets_for_a_real_seg():
+    """The statement said 0.95 for SEG while examine offers 0.945 (one step below Slicer's SEG plugin)."""
+    from DICOMTeachLib.examine import examine_files
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    examined = examine_files([str(pydicom_test_file("liver_1frame.dcm"))])
+    seg = next(loadable for loadable in examined.loadables if loadable.kind.value == "segmentation")
+    text = conformance_statement()
+    assert f"| Segmentation Storage | 1.2.840.10008.5.1.4.1.1.66.4 | {seg.confidence} (Slicer's: " in text
+    assert "DICOMDIR files are read as instances" not in text and "a DICOMDIR is followed" in text

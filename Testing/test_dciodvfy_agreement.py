@@ -203,10 +203,16 @@ def _iod_matches(theirs: str, our_id: str, our_name: str) -> bool:
 
 
 def _compare(comparison: Comparison, key: str, result: DciodvfyResult, explanation) -> None:
+    theirs = set()
     for error in result.errors:
         code = CODES.get((error.kind, error.type))
         if code and error.tag is not None:
-            comparison.theirs.add(Finding(key, _tag_text(error.tag), code, error.keyword))
+            theirs.add(Finding(key, _tag_text(error.tag), code, error.keyword))
+    # dciodvfy reports an absent attribute once per module; one module making it type 1 and another type 2
+    # (Manufacturer: Enhanced General Equipment, General Equipment) is one finding for us, the stricter.
+    needs_value = {f.tag for f in theirs if f.code in ("type1-missing", "type1c-missing")}
+    comparison.theirs |= {f for f in theirs if f.code not in ("type2-missing", "type2c-missing")
+                          or f.tag not in needs_value}
     for problem in explanation.problems:
         if problem.code in CODES.values() and problem.tag:
             comparison.ours.add(Finding(key, problem.tag, problem.code, problem.keyword or ""))

@@ -79,3 +79,16 @@ def test_the_command_prints_the_steps(capsys):
     ds = pydicom.dcmread(pydicom_test_file("CT_small.dcm"))
     assert f"= {int(ds.pixel_array[10, 20])}" in out and "row 10, column 20" in out
     assert main(["bits", str(pydicom_test_file("CT_small.dcm")), "--pixel", "1,999,0"]) == 2
+
+
+def test_a_file_that_is_not_dicom_is_named_so_without_pydicoms_advice(tmp_path, capsys):
+    """pydicom's message ended 'Use force=True to force reading.', an option the command does not have."""
+    note = tmp_path / "notes.txt"
+    note.write_text("counting with ten fingers\n" * 4)
+    assert main(["bits", str(note)]) == 2
+    err = capsys.readouterr().err
+    assert f"{note}: not a DICOM file" in err and "force" not in err
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(pydicom_test_file("CT_small.dcm").read_bytes()[:700])  # inside the header
+    assert main(["bits", str(cut)]) == 2
+    assert "the file ends early" in capsys.readouterr().err

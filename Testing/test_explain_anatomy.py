@@ -365,3 +365,18 @@ def test_odd_lengths_and_file_meta_uids_agree_with_dciodvfy_both_ways(shared_dat
         counts["odd-length"] += len(ours_odd)
         counts["meta-uid-mismatch"] += len(ours_meta)
     assert counts == {"odd-length": 1, "meta-uid-mismatch": 6}
+
+
+def test_no_python_repr_in_the_preamble_note_or_an_undefined_length_value():
+    """The note read "starts b'II*\\x00'" and JPEG-lossy.dcm's pixel data "<None bytes, not read>"."""
+    from DICOMTeachLib.explain.text import render_text
+
+    head = pydicom_test_file("CT_small.dcm").read_bytes()[:4]
+    note = next(note for note in explain(pydicom_test_file("CT_small.dcm")).anatomy.notes if "preamble" in note)
+    assert f"starts {head.hex(' ')} = 'II*.'" in note and "b'" not in note
+    jpeg = explain(pydicom_test_file("JPEG-lossy.dcm"))
+    pixel = next(a for module in jpeg.modules for a in module.attributes if a.keyword == "PixelData")
+    ds = pydicom.dcmread(pydicom_test_file("JPEG-lossy.dcm"), stop_before_pixels=True)
+    assert ds.file_meta.TransferSyntaxUID.is_compressed and pixel.length is None
+    assert pixel.value == "<undefined length, not read>"
+    assert "None" not in "\n".join(line for line in render_text(jpeg, full=True).splitlines() if "PixelData" in line)

@@ -188,3 +188,15 @@ def test_html_tags_are_balanced(tmp_path):
     parser = Balance()
     parser.feed(out.read_text(encoding="utf-8"))
     assert parser.stack == []
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_folder_is_explained_file_by_file_with_one_legend_at_the_end(pydicom_ct_files, capsys, full):
+    """The legend (some 20 lines) followed every file: 133 times for a CT series."""
+    folder = pydicom_ct_files[0].parent
+    assert main(["explain", *(["--full"] if full else []), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert all(str(path) in out for path in pydicom_ct_files)
+    assert out.count("\nLegend\n") == 1
+    assert out.rstrip().split("\nLegend\n")[0].count("Problems ") >= len(pydicom_ct_files)
+    assert out.index("\nLegend\n") > max(out.index(str(path)) for path in pydicom_ct_files)

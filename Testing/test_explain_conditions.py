@@ -355,3 +355,27 @@ def test_enhanced_xa_frame_of_reference_follows_the_tabletop_relationship(shared
     for value, expected in (("YES", True), ("NO", False)):
         edited = _edited_copy(source, tmp_path, lambda ds, v=value: setattr(ds, "CArmPositionerTabletopRelationship", v))
         assert module_condition("frame-of-reference", pydicom.dcmread(edited), wording) is expected
+
+
+def test_a_hand_written_rule_names_itself_once_in_the_problem():
+    """emri_small.dcm (an Enhanced MR) has no Per-Frame Functional Groups Sequence, type 1C since 2025 and decided
+    by a hand-written rule: the problem said 'decided by a hand-written rule (hand-written rule, ...)'."""
+    ds = pydicom.dcmread(pydicom_test_file("emri_small.dcm"), stop_before_pixels=True)
+    assert "PerFrameFunctionalGroupsSequence" not in ds and "DimensionOrganizationType" not in ds
+    problem = _problems(explain(pydicom_test_file("emri_small.dcm")), "type1c-missing",
+                        "PerFrameFunctionalGroupsSequence")[0]
+    assert problem.message.endswith("is missing and its condition holds "
+                                    "(a hand-written rule says so, in explain/conditions.py)")
+    assert problem.message.count("hand-written") == 1
+
+
+def test_an_attribute_two_modules_require_differently_is_one_problem_the_stricter():
+    """emri_small.dcm has no Manufacturer: General Equipment makes it type 2, Enhanced General Equipment type 1.
+    Two lines ('must be present, even if empty' and 'needs a value') read as a contradiction."""
+    assert "Manufacturer" not in pydicom.dcmread(pydicom_test_file("emri_small.dcm"), stop_before_pixels=True)
+    explanation = explain(pydicom_test_file("emri_small.dcm"))
+    about = [problem for problem in explanation.problems if problem.keyword == "Manufacturer"]
+    assert [problem.code for problem in about] == ["type1-missing"]
+    types = {module.id: attribute.type for module in explanation.modules for attribute in module.attributes
+             if attribute.keyword == "Manufacturer"}
+    assert types == {"general-equipment": "2", "enhanced-general-equipment": "1"}

@@ -160,3 +160,43 @@ def test_html_page_shows_directory_records_and_pixel_data_items():
     assert "@3126    PATIENT" in records and "[next @0, lower @3236]" in records
     assert "<tr><td>1328</td><td>offset table: 0 672</td><td>8</td><td></td></tr>" in items
     assert "<tr><td>2016</td><td>fragment</td><td>664</td><td>2</td></tr>" in items
+
+
+def test_sr_content_attributes_of_another_value_type_are_not_listed_missing():
+    """test-SR.dcm's root item is a CONTAINER: Temporal Range Type (TCOORD) and Referenced SOP Sequence (IMAGE...)
+    are type 1 only for other Value Types. The default view listed them MISSING, the module 'partial', beside
+    'No problems found'; the panel's tree said 'missing, required'."""
+    import pydicom
+
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.explain.text import render_text
+    from DICOMTeachLib.panel.tree import build_tree
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    path = pydicom_test_file("test-SR.dcm")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert ds.ValueType == "CONTAINER" and "TemporalRangeType" not in ds and "ReferencedSOPSequence" not in ds
+    explanation = explain(path)
+    assert not [problem for problem in explanation.problems if problem.severity == "error"]
+    content = next(module for module in explanation.modules if module.id == "sr-document-content")
+    temporal = next(a for a in content.attributes if a.keyword == "TemporalRangeType")
+    assert (temporal.type, temporal.status, temporal.required) == ("1", "missing", False)
+    assert content.status == "present"
+    text = render_text(explanation)
+    assert "MISSING" not in text and "partial" not in text.split("Modules (")[1].split(")")[0].replace("0 partial", "")
+    row = build_tree(explanation).row(f"module:{content.id}/{temporal.tag}")
+    assert row is None or row.columns[3] == "missing, not required"
+
+
+def test_full_and_default_views_word_an_undecided_module_condition_alike():
+    """--full said 'not machine-checkable' where the default view says 'cannot be decided from the file'."""
+    from DICOMTeachLib.explain import explain
+    from DICOMTeachLib.explain.text import render_text
+    from DICOMTeachLib.testdata import pydicom_test_file
+
+    explanation = explain(pydicom_test_file("rtdose.dcm"))
+    undecided = [m for m in explanation.modules if m.usage == "C" and m.condition and m.condition_result is None]
+    assert undecided, "rtdose.dcm has a conditional module the file cannot decide (Frame Extraction)"
+    full = render_text(explanation, full=True)
+    assert "not machine-checkable" not in full
+    assert f"condition: {undecided[0].condition} -> cannot be decided from the file" in full

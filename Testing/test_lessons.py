@@ -113,3 +113,54 @@ def test_the_command_checks_an_answer_and_lists_lessons(capsys):
 @pytest.mark.parametrize("answer", ["0, 4095", "0 .. 4095", "from 0 to 4095"])
 def test_ten_fingers_accepts_the_range_however_written(answer):
     assert lesson("ten-fingers").check(answer).correct
+
+
+@pytest.mark.parametrize("answer", ["0-4095", "0 - 4095"])
+def test_ten_fingers_reads_a_hyphen_between_two_numbers_as_a_range(answer):
+    from DICOMTeachLib.exercises.bits import bits_exercise
+
+    low, high = bits_exercise(lesson("ten-fingers").files()[0]).value_range
+    assert (low, high) == (0, 4095)
+    assert lesson("ten-fingers").check(answer.replace("4095", str(high))).correct
+
+
+def test_mandatory_attributes_named_as_the_tables_print_them():
+    """`dicomteach mandatory` prints "Patient's Name [PatientName]": the name is a right answer too."""
+    from pydicom.datadict import dictionary_description
+
+    from DICOMTeachLib.exercises import mandatory_attributes
+
+    table = mandatory_attributes("MR Image")
+    keywords = [a.keyword for _, _, depth, a in table.attributes() if depth == 0][:3]
+    names = [dictionary_description(keyword) for keyword in keywords]
+    assert any(" " in name for name in names)
+    verdict = lesson("mandatory-mr").check(", ".join(names))
+    assert verdict.correct, verdict.feedback
+    assert all(f"{keyword} is type" in verdict.feedback for keyword in keywords)
+
+
+def test_a_real_attribute_outside_the_iod_gets_no_spelling_hint_naming_itself():
+    from DICOMTeachLib.standard import standard
+
+    iod = standard().iod("MR Image")
+    assert all(standard().module(m.module_id).find("KVP") is None for m in iod.modules)
+    feedback = lesson("mandatory-mr").check("PatientName, KVP, Modality").feedback
+    assert "KVP is not an attribute of the MR Image IOD" in feedback
+    assert "did you mean KVP" not in feedback
+
+
+def test_the_list_of_lessons_keeps_titles_in_one_column(capsys):
+    assert main(["lesson"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert len(lines) == len(all_lessons())
+    columns = {line.index(item.title) for line, item in zip(lines, all_lessons(), strict=True)}
+    assert len(columns) == 1, lines
+
+
+def test_a_signed_range_for_an_unsigned_image_is_told_why(capsys):
+    from DICOMTeachLib.exercises.bits import bits_exercise
+
+    exercise = bits_exercise(lesson("ten-fingers").files()[0])
+    assert exercise.pixel_representation == 0 and exercise.bits_stored == 12
+    assert main(["lesson", "ten-fingers", "--answer=-2048..2047"]) == 1
+    assert "Pixel Representation 0 means unsigned" in capsys.readouterr().out

@@ -257,3 +257,12 @@ def test_store_of_a_folder_skips_what_is_not_an_instance(stored, peer, tmp_path,
     result = dimse.store(peer, [tmp_path / "slice.dcm", tmp_path / "README"])
     assert [i.status.split(":")[0] for i in result.instances] == ["0x0000 Success", "not sent"]
     assert result.exchange.ok and "1 file(s) skipped" in result.exchange.outcome
+
+
+def test_the_folded_messages_of_a_store_are_counted_as_requests_and_responses(stored, lidc_ct_files):
+    """'... 262 more C-STORE messages' read as 262 more instances: they are requests and responses."""
+    text = render_exchange(stored.exchange)
+    folded = next(line for line in text.splitlines() if "more C-STORE messages" in line)
+    shown = text.count("-> C-STORE-RQ")
+    rest = len(lidc_ct_files) + 1 - shown  # the CT series and its SEG, one request and one response each
+    assert f"{2 * rest} more C-STORE messages ({rest} request(s), {rest} response(s))" in folded

@@ -138,3 +138,14 @@ def test_render_shows_url_headers_and_dicom_json(stowed, lesson_pacs):
     text = render_exchange(result.exchange)
     assert "QIDO-RS: GET http://127.0.0.1:" in text and "Accept: application/dicom+json" in text
     assert '"0020000D": {"Value": [' in text and "DIMSE equivalent: C-FIND-RQ" in text
+
+
+def test_the_dicom_json_shown_is_valid_json_equal_to_the_answer(stowed, lesson_pacs, liver_header):
+    """The answer was shown one attribute per line without commas: not JSON, in the lesson on the JSON model."""
+    result = web.qido(lesson_pacs.dicomweb_url, "series", {"Modality": "CT"})
+    text = render_exchange(result.exchange)
+    start = text.index("\n    [\n") + 1
+    end = text.index("\n    ]\n", start) + len("\n    ]")
+    shown = json.loads(text[start:end])
+    assert shown == result.objects and len(shown) >= 1
+    assert str(liver_header.SeriesInstanceUID) in {obj["0020000E"]["Value"][0] for obj in shown}

@@ -168,3 +168,17 @@ def test_the_panel_and_the_page_never_raise_on_pydicoms_test_files():
             model.element_bytes(str(path), row.key)
     print(f"{len(files)} files: {explained} explained, {messages} with a message instead")
     assert explained > 100 and explained + messages == len(files)
+
+
+def test_attributes_of_an_absent_user_option_module_are_not_called_required():
+    """The tree (and the HTML page built from it) said 'missing, required' for Clinical Trial Sponsor Name in the
+    absent Clinical Trial Subject module of every file that has no clinical trial."""
+    ds = pydicom.dcmread(pydicom_test_file("CT_small.dcm"), stop_before_pixels=True)
+    assert "ClinicalTrialSponsorName" not in ds
+    explanation = explain(pydicom_test_file("CT_small.dcm"))
+    trial = next(module for module in explanation.modules if module.id == "clinical-trial-subject")
+    assert (trial.usage, trial.status) == ("U", "absent")
+    tree = build_tree(explanation)
+    sponsor = tree.row("module:clinical-trial-subject/(0012,0010)")
+    assert sponsor.columns[2] == "1" and sponsor.columns[3] == "missing, not required (module absent)"
+    assert tree.row("module:patient/(0010,0010)").columns[3] == "present, required"

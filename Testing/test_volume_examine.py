@@ -51,7 +51,7 @@ def test_every_uneven_gap_is_named_and_missing_slices_counted(lidc_by_position, 
     loadable = only(examine(_copy_slices(kept, tmp_path / "gaps")))
     (uneven,) = [w for w in loadable.warnings if "not equally spaced" in w]
     assert "2 gap(s) differ" in uneven and uneven.count("5 mm after") == 2
-    assert "002.dcm" in uneven and "006.dcm" in uneven  # the slices before each gap
+    assert "mm after file 002.dcm" in uneven and "mm after file 006.dcm" in uneven  # the slices before each gap
     assert any("about 2 slice(s) appear to be missing" in w for w in loadable.warnings)
 
 
@@ -281,3 +281,10 @@ def test_enhanced_multiframe_with_temporal_position_index_splits_into_time_point
     assert all(not item.warnings for item in loadables)
     first, later = (voxels(build(item, mrml)) for item in loadables)
     assert np.array_equal(later, first + 7)
+
+
+def test_a_file_named_by_a_number_is_called_a_file_in_the_warnings(pydicom_ct_files):
+    """pydicom's CT series has files named 17106...: 'a gap of 202.5 mm after 17106' read as a position."""
+    loadable = next(item for item in examine([str(path) for path in pydicom_ct_files]) if len(item.files) == 4)
+    (uneven,) = [w for w in loadable.warnings if "not equally spaced" in w]
+    assert f"mm after file {pydicom_ct_files[0].name}" in uneven

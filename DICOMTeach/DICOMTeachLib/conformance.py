@@ -20,6 +20,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def conformance_statement() -> str:
     """The statement as Markdown (PS3.2 Annex A's sections, numbered as there)."""
+    from .coexistence import PREFER_SETTING_KEY, STEP, ranked_confidence
     from .decoders import DECODER_PACKAGES
     from .net import dimse
     from .seg.decode import SEG_SOP_CLASSES
@@ -112,15 +113,21 @@ def conformance_statement() -> str:
               "### 4.4 Configuration", "", "Calling AE title (default DICOMTEACH), called AE title (default "
               "ANY-SCP), timeouts, storage SCP AE title and port: command options.", ""]
     lines += ["## 5 Media Interchange", "",
-              "Reads DICOM files (PS3.10) from folders; DICOMDIR files are read as instances. Loading into Slicer, "
-              "by SOP class, with the confidence offered to Slicer's DICOM browser:", ""]
+              "Reads DICOM files (PS3.10) from folders; a DICOMDIR is followed to the files its records reference "
+              "(File-set Reader). Loading into Slicer, by SOP class, with the confidence offered to Slicer's DICOM "
+              f"browser: one step ({STEP}) below what Slicer's own plugin for the same data gives, so that Slicer's "
+              f"is selected, or one step above with the setting {PREFER_SETTING_KEY}:", ""]
+
+    def offered(slicer_equivalent: float) -> str:
+        return f"{ranked_confidence(slicer_equivalent, False)} (Slicer's: {slicer_equivalent})"
+
     sr = [entry for entry in standard().sop_classes() if entry.uid.startswith(SR_SOP_CLASS_PREFIX)]
-    loaded = [[name(uid), uid, f"{SEG_CONFIDENCE}", "segmentation"] for uid in SEG_SOP_CLASSES]
-    loaded += [[entry.name, entry.uid, f"{SR_CONFIDENCE}", "tables, texts, markups"] for entry in sr]
+    loaded = [[name(uid), uid, offered(SEG_CONFIDENCE), "segmentation"] for uid in SEG_SOP_CLASSES]
+    loaded += [[entry.name, entry.uid, offered(SR_CONFIDENCE), "tables, texts, markups"] for entry in sr]
     lines += _table(["SOP Class", "UID", "Confidence", "Loaded as"], loaded)
     excluded = ", ".join([*EXCLUDED_SOP_CLASSES.values()])
     lines += ["", f"Any other image SOP class with pixel data loads as a scalar volume with confidence "
-              f"{CONFIDENCE} (Slicer's own level); not as volumes: {excluded}, and the classes under "
+              f"{offered(CONFIDENCE)}; not as volumes: {excluded}, and the classes under "
               f"{', '.join(prefix + '*' for prefix in EXCLUDED_SOP_PREFIXES)}.", "",
               "Pixel data decoded (pydicom; compressed ones with the named packages, installed on first use in "
               "Slicer):", ""]

@@ -313,6 +313,8 @@ def check_structure(path: str | os.PathLike[str], *, stop_at_pixels: bool = Fals
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 raise NotDicomError("not a DICOM file: the file is empty", path)
+            if size < 8 and handle.read(2) != b"\x02\x00":  # a note ("hello"): not a cut DICOM file
+                raise NotDicomError(f"not a DICOM file: {size} bytes, shorter than one element header", path)
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 dicom_start = (size >= 132 and mapped[128:132] == b"DICM") or mapped[0:2] == b"\x02\x00"
                 try:

@@ -98,6 +98,10 @@ def _our_messages() -> Iterator[None]:
             stream.reconfigure(errors="backslashreplace")
     with warnings.catch_warnings():
         warnings.simplefilter("default")  # each distinct warning once
+        # ...but not deprecations: they tell developers an API will change (VTK's numpy_support under NumPy 2.5),
+        # nothing about the student's files; Python hides them by default too.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
         warnings.showwarning = _print_library_warning
         pydicom_logger = logging.getLogger("pydicom")
         propagate, level = pydicom_logger.propagate, pydicom_logger.level

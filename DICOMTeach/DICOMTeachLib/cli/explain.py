@@ -65,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
                 data["modules"], data["other_elements"] = [], []
             print(json.dumps(data))
         elif not args.html:
-            print(render_text(explanation, problems_only=args.problems_only, full=args.full))
+            print(render_text(explanation, problems_only=args.problems_only, full=args.full, legend=False))
+    if explanations and not args.json and not args.html and not args.problems_only:
+        from ..explain.text import render_closing
+
+        print("\n".join(render_closing(full=args.full)))  # once, after every file
+    if not explanations and not skipped:  # an empty folder: say so rather than print nothing
+        print(f"dicomteach explain: no file found in {', '.join(map(str, args.paths))}", file=sys.stderr)
     if args.html:
         from ..explain.html import render_html
 

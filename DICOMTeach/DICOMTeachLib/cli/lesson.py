@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or typed) and check it against the lesson's real file. Exit 0 when the answer is right, 1 when not.",
     )
     parser.add_argument("lesson_id", nargs="?", metavar="ID", help="the lesson to take (see the list)")
-    parser.add_argument("--answer", help="the answer, instead of typing it")
+    parser.add_argument("--answer", help="the answer, instead of typing it (one that starts with a minus sign: "
+                        "--answer=-2048..2047)")
     parser.add_argument("--files", action="store_true", help="print the lesson's files (made if needed) and stop")
     parser.set_defaults(func=run)
 
@@ -23,8 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from ..lessons import all_lessons, lesson
 
     if not args.lesson_id:
-        for number, item in enumerate(all_lessons(), start=1):
-            print(f"{number}. {item.id:14} {item.title}")
+        lessons = all_lessons()
+        width = max(len(item.id) for item in lessons)
+        for number, item in enumerate(lessons, start=1):
+            print(f"{number}. {item.id:{width}}  {item.title}")
         print("\nTake one: dicomteach lesson ID")
         return 0
     chosen = lesson(args.lesson_id)

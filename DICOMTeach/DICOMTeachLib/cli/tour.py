@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "tour", help="walk through DICOM on pydicom's bundled files (no download needed)",
         description="A short guided walk: the patient/study/series tree of real files, the mandatory "
-        "attributes of an IOD, one instance explained, and a series loaded into a real Slicer scene.",
+        "attributes of an IOD, one instance explained (modules, verdicts of conditions, problems), and a "
+        "series loaded into a real Slicer scene.",
     )
     parser.set_defaults(func=run)
 
@@ -51,26 +52,44 @@ def step_mandatory_attributes() -> None:
 
 
 def step_explain_instance() -> None:
-    """One instance explained: SOP class -> IOD -> entities -> modules, and what the file gets wrong."""
+    """One instance explained: SOP class -> IOD -> entities -> modules, the verdicts of conditions, and what the
+    file gets wrong (counted by severity, as `explain` does: private elements are info, not errors)."""
+    from collections import Counter
+
     from ..explain import explain
+    from ..explain.text import verdict_text
 
     number = STEPS.index(step_explain_instance) + 1
     explanation = explain(pydicom_test_file("CT_small.dcm"))
     print(f"{number}. One instance explained (dicomteach explain CT_small.dcm)")
-    print(f"   SOP Class {explanation.sop_class_uid} ({explanation.sop_class_name}) names the IOD "
-          f"{explanation.iod[1] if explanation.iod else 'unknown'}.")
+    print(f"   SOP Class {explanation.sop_class_uid} ({explanation.sop_class_name}) = the IOD "
+          f"{explanation.iod[1] if explanation.iod else 'unknown'}"
+          + (f" + the service {explanation.service.summary}." if explanation.service else "."))
     print(f"   Its information entities: {' > '.join(explanation.information_entities)}")
+    print("   Modules: M mandatory, C conditional (required when its condition holds), U user option.")
     for module in explanation.modules:
         if module.usage == "M" or module.status != "absent":
             condition = ""
             if module.usage == "C":
-                condition = {True: ", condition holds", False: ", condition does not hold",
-                             None: ", condition not machine-checkable"}[module.condition_result]
+                condition = {True: ", required: its condition holds", False: ", its condition does not hold",
+                             None: ", its condition cannot be decided from the file"}[module.condition_result]
             print(f"   [{module.usage}] {module.ie:<18} {module.name:<26} {module.status}{condition}")
     absent = [module.name for module in explanation.modules if module.usage != "M" and module.status == "absent"]
     print(f"   Optional or conditional modules it leaves out: {', '.join(absent)}")
+    print("   Attributes of type 1C/2C are required only under a condition; each gets a verdict from the file:")
+    conditional = [a for module in explanation.modules if module.status != "absent" for a in module.attributes
+                   if a.type in ("1C", "2C")]
+    for wanted in (True, False, None):  # one of each verdict, the shortest reason
+        candidates = [a for a in conditional if a.required is wanted]
+        if candidates:
+            attribute = min(candidates, key=lambda a: len(a.decided_by or a.condition))
+            state = "absent" if attribute.status == "missing" else attribute.status
+            print(f"     {attribute.tag} {attribute.keyword} (type {attribute.type}, {state}): "
+                  f"{verdict_text(attribute)}")
+    counts = Counter(problem.severity for problem in explanation.problems)
     shown = [p for p in explanation.problems if p.severity != "info"][:3] or explanation.problems[:3]
-    print(f"   Problems: {len(explanation.problems)}, for example:")
+    print(f"   Problems: {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info"
+          + (", for example:" if shown else ""))
     for problem in shown:
         print(f"     {problem.severity} {problem.code}: {problem.message}")
     print()
@@ -87,10 +106,14 @@ def step_load_series() -> None:
     print(f"{number}. A series loaded into a real Slicer scene (dicomteach load PATH)")
     examined = examine_files([str(path) for path in pydicom_ct_series()])
     selected = default_selection(examined.loadables)
+    print("   Each loadable has a confidence; per series the highest is checked [x], as Slicer's DICOM browser does.")
+    print("   DICOMTeach's sit one step (0.005) below those of Slicer's own plugins, so that Slicer's are selected")
+    print("   when they offer the series (`dicomteach load` prints every reason in full).")
     for loadable in examined.loadables:
         mark = "x" if loadable in selected else " "
+        why = next((part for part in loadable.confidence_reason.split("; ") if part.startswith("preferred")), "")
         print(f"   [{mark}] '{loadable.name}': {loadable.kind.value}, {len(loadable.files)} file(s), "
-              f"confidence {loadable.confidence_reason}")
+              f"confidence {loadable.confidence}" + (f": {why}" if why else ""))
         for warning in loadable.warnings:
             print(f"     warning: {warning}")
     with MRMLEnvironment.create() as env:

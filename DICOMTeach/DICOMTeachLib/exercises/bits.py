@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pydicom
 
 from ..errors import DICOMTeachError
+from ..safe_read import read_dataset
 
 PIXEL_DATA = 0x7FE00010
 
@@ -80,10 +81,9 @@ def _int(ds: pydicom.Dataset, keyword: str, path: str) -> int:
 def bits_exercise(path: str | os.PathLike[str], pixel: tuple[int, int, int] | None = None) -> BitsExplanation:
     """The exercise on one image; ``pixel`` = (frame, row, column), by default the brightest pixel of frame 1."""
     path = str(path)
-    try:
-        ds = pydicom.dcmread(path, defer_size=1024)
-    except Exception as error:  # noqa: BLE001 - damaged or not DICOM: one clear line
-        raise DICOMTeachError(f"cannot read the file: {type(error).__name__}: {error}", path) from error
+    # The structure is walked first (bounded, and 'not a DICOM file' said as explain says it: pydicom's own
+    # message told a student to 'use force=True').
+    ds = read_dataset(path, what="the image", defer_size=1024)
     allocated = _int(ds, "BitsAllocated", path)
     stored = _int(ds, "BitsStored", path)
     high = _int(ds, "HighBit", path)

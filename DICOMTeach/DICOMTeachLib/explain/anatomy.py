@@ -188,7 +188,8 @@ def file_anatomy(instance: ReadInstance, explanation: Explanation | None = None)
         preamble_head = preamble[:16].hex(" ")
         if not all_zero:
             notes.append("the preamble is not all zero: an application put its own bytes there "
-                         f"(starts {preamble[:4]!r}; PS3.10 allows it, e.g. for TIFF)")
+                         f"(starts {preamble[:4].hex(' ')} = '{_printable(preamble[:4])}'; PS3.10 allows it, "
+                         "e.g. for TIFF)")
     ds = instance.dataset
     meta = getattr(ds, "file_meta", None)
     meta_elements = []
@@ -559,3 +560,8 @@ def _all_reports(explanation: Explanation):
             yield report
         for item in report.items:
             stack.extend(item)
+
+
+def _printable(data: bytes) -> str:
+    """Bytes as the characters a hex viewer shows beside them: ASCII letters as such, anything else as '.'."""
+    return "".join(chr(byte) if 32 <= byte < 127 else "." for byte in data)

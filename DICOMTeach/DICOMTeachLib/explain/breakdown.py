@@ -28,6 +28,7 @@ from ..standard.services import sop_class_service
 from ..tag_format import tag_text
 from .conditions import (
     FACTS_CANNOT_EXPRESS,
+    HAND_WRITTEN_DECIDED,
     HAND_WRITTEN_SOURCE,
     TYPE_OVERRIDES,
     applies_to_value_type,
@@ -348,8 +349,9 @@ class _Explainer:
             present = self._own_attributes(module_id, usage, attributes, present)
         if not present:
             status = "absent"
-        elif all(a.status != "missing" for a in attributes
-                 if (self._overrides.get(a.tag_value, a.type) if not path else a.type) in ("1", "2")):
+        elif all(a.status != "missing" for a in attributes  # (not required: of another SR Value Type)
+                 if (self._overrides.get(a.tag_value, a.type) if not path else a.type) in ("1", "2")
+                 and a.required is not False):
             status = "present"
         else:
             status = "partial"
@@ -379,7 +381,7 @@ class _Explainer:
         clause = FACTS_CANNOT_EXPRESS.get(module_id)
         result = module_condition(module_id, self.ds, condition) if clause else None
         if result is not None:
-            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", clause)
+            return Verdict(result, condition, HAND_WRITTEN_DECIDED, clause)
         fact = self.facts.module_condition(self.sop_uid, module_id)
         verdict = None
         if fact and fact[0] == "C":
@@ -392,7 +394,7 @@ class _Explainer:
             return verdict
         result = module_condition(module_id, self.ds, condition)
         if result is not None:
-            return Verdict(result, condition, f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})",
+            return Verdict(result, condition, HAND_WRITTEN_DECIDED,
                            HAND_WRITTEN_SOURCE)
         return verdict or Verdict(None, condition)
 
@@ -601,7 +603,7 @@ class _Explainer:
         result = item_attribute_condition(rule.tag, ds) if nested else attribute_condition(rule.tag, ds)
         if result is not None:
             return Verdict(result, verdict.condition if verdict else "",
-                           f"decided by a hand-written rule ({HAND_WRITTEN_SOURCE})", HAND_WRITTEN_SOURCE), True
+                           HAND_WRITTEN_DECIDED, HAND_WRITTEN_SOURCE), True
         if verdict is not None:
             return verdict, True
         if fact is not None:
@@ -733,8 +735,8 @@ class _Explainer:
         value: object = None
         if deferred and vr == "SQ" and self._within_file(offset, length):
             deferred = False  # a sequence is worth reading: its items are the breakdown
-        if deferred:
-            text = f"<{length} bytes, not read>"
+        if deferred:  # encapsulated pixel data has no length: its items end at a delimiter
+            text = f"<{length} bytes, not read>" if length is not None else "<undefined length, not read>"
         elif isinstance(raw, RawDataElement) and vr != "SQ" and " " not in vr and raw.value is not None:
             fast = raw_value_text(raw.value, vr, little is not False, self._simple_charset(ds))
             if fast is not None:
@@ -1022,4 +1024,14 @@ def _once(problems: list[Problem]) -> list[Problem]:
         if key not in seen:
             seen.add(key)
             unique.append(problem)
-    return unique
+    return _strictest(unique)
+
+
+def _strictest(problems: list[Problem]) -> list[Problem]:
+    """An absent attribute that one module makes type 1 and another type 2 (Manufacturer in Enhanced General
+    Equipment and General Equipment) is one finding: 'needs a value' says more than 'must be present'."""
+    def named(problem: Problem) -> tuple:
+        return problem.tag, problem.message.split(" is ")[0].split(" attribute ", 1)[-1]
+
+    needs_value = {named(p) for p in problems if p.code in ("type1-missing", "type1c-missing")}
+    return [p for p in problems if p.code not in ("type2-missing", "type2c-missing") or named(p) not in needs_value]

@@ -18,6 +18,8 @@ Condition = Callable[[Dataset], "bool | None"]
 
 #: Where a verdict comes from when no generated fact decides it.
 HAND_WRITTEN_SOURCE = "hand-written rule, explain/conditions.py"
+#: What decided a verdict of those rules, as the reports print it after "because" or in parentheses.
+HAND_WRITTEN_DECIDED = "a hand-written rule says so, in explain/conditions.py"
 
 
 def _present(ds: Dataset, keyword: str) -> bool:

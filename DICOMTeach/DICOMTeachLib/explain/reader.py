@@ -74,7 +74,7 @@ def read_instance(path: str | os.PathLike[str]) -> ReadInstance:
     except OSError as error:
         raise DICOMTeachError(f"cannot open the file ({error.strerror or error})", path) from error
     if size == 0:
-        raise NotDicomError("the file is empty", path)
+        raise NotDicomError("not a DICOM file: the file is empty", path)
     if os.path.isdir(path):
         raise DICOMTeachError("a folder, not a file", path)
     # Lengths, depth and inflation checked before pydicom allocates or recurses; a value the end of the

@@ -30,8 +30,10 @@ MAX_NAMED_OTHERS = 12
 
 
 def render_text(explanation: Explanation, *, problems_only: bool = False, anatomy: bool = True,
-                full: bool = False) -> str:
-    """The explanation as text: readable by default, everything with ``full``; ``problems_only``: header and problems."""
+                full: bool = False, legend: bool = True) -> str:
+    """The explanation as text: readable by default, everything with ``full``; ``problems_only``: header and problems.
+
+    ``legend=False`` leaves out the closing legend (:func:`render_closing`), for one legend after many files."""
     lines = _header(explanation)
     if problems_only:
         lines += ["", *_problems(explanation.problems)]
@@ -46,7 +48,7 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
             lines += ["", f"{title} ({len(explanation.other_elements)})"]
             for attribute in explanation.other_elements:
                 lines += _attribute(attribute, 1)
-        lines += ["", *_problems(explanation.problems), "", *render_legend()]
+        lines += ["", *_problems(explanation.problems)]
     else:
         shown = [p for p in explanation.problems if p.code not in SHOWN_ELSEWHERE]
         elsewhere = len(explanation.problems) - len(shown)
@@ -60,9 +62,16 @@ def render_text(explanation: Explanation, *, problems_only: bool = False, anatom
             lines += ["", *render_directory(explanation.directory, full=False)]
         lines += ["", *_module_summaries(explanation)]
         lines += _other_elements_summary(explanation)
-        lines += ["", *render_legend(),
-                  "", "Every attribute with its value and position, and the file's anatomy: explain --full"]
+    if legend and not problems_only:
+        lines += ["", *render_closing(full=full)]
     return "\n".join(lines) + "\n"
+
+
+def render_closing(*, full: bool = False) -> list[str]:
+    """What closes the text view: the legend, and (default view) where to find the rest."""
+    lines = render_legend()
+    return lines if full else [*lines, "", "Every attribute with its value and position, and the file's anatomy: "
+                                           "explain --full"]
 
 
 def render_legend() -> list[str]:
@@ -78,10 +87,11 @@ def render_legend() -> list[str]:
 
 
 def attribute_required(attribute: AttributeReport) -> bool | None:
-    """Must the file hold this attribute? Types 1 and 2 always; 1C/2C as decided (None: cannot tell); else no."""
+    """Must the file hold this attribute? Types 1 and 2 always, unless the breakdown says not here (an SR content
+    item's attribute of another Value Type); 1C/2C as decided (None: cannot tell); else no."""
     decided = getattr(attribute, "required", None)
     if attribute.type in ("1", "2"):
-        return True
+        return decided is not False
     if attribute.type in ("1C", "2C"):
         return decided
     return False
@@ -151,9 +161,10 @@ def _module_summary(module: ModuleReport) -> list[str]:
             undecided += 1
         else:
             state = "MISSING" if attribute.status == "missing" else "EMPTY"
-            condition = getattr(attribute, "condition", "") if attribute.type in ("1C", "2C") else ""
+            # What in the file decided it, rather than the whole condition (Laterality's runs to 1,500 characters).
+            why = (attribute.decided_by or attribute.condition) if attribute.type in ("1C", "2C") else ""
             listed.append(f"{INDENT * 2}{state:<8}{attribute.tag} {attribute.keyword or attribute.name} "
-                          f"(type {attribute.type}{', required: ' + condition if condition else ''})")
+                          f"(type {attribute.type}{', required: ' + why if why else ''})")
     if module.status != "absent":
         present = sum(1 for a in module.attributes if a.status == "present")
         empty = sum(1 for a in module.attributes if a.status == "empty")
@@ -354,8 +365,7 @@ def _module(module: ModuleReport) -> list[str]:
     head = f"{INDENT}[{module.usage}] {module.name} ({module.id}): {module.status}, {usage}"
     lines = [head]
     if module.usage == "C" and module.condition:
-        result = {True: "holds for this file", False: "does not hold for this file",
-                  None: "not machine-checkable"}[module.condition_result]
+        result = VERDICTS[module.condition_result]  # the default view's words
         because = f" ({module.decided_by})" if module.decided_by else ""
         lines.append(f"{INDENT * 3}condition: {module.condition} -> {result}{because}")
     if module.status == "absent":
@@ -386,7 +396,7 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     lines = [f"{INDENT * depth}{attribute.tag} {label:<36} {kind:<7} {attribute.vr:<2} {value}"
              f"{'  ' + where if where else ''}{phi}".rstrip()]
     if attribute.type in ("1C", "2C"):
-        lines.append(f"{INDENT * (depth + 2)}{_verdict(attribute)}")
+        lines.append(f"{INDENT * (depth + 2)}{verdict_text(attribute)}")
     for number, item in enumerate(attribute.items, start=1):
         lines.append(f"{INDENT * (depth + 1)}item {number}")
         for nested in item:
@@ -396,7 +406,7 @@ def _attribute(attribute: AttributeReport, depth: int) -> list[str]:
     return lines
 
 
-def _verdict(attribute: AttributeReport) -> str:
+def verdict_text(attribute: AttributeReport) -> str:
     """The verdict of a 1C/2C attribute: required or not, and what in the file decided it."""
     if attribute.required is None:
         return "required? cannot tell from the file" + (f": {attribute.condition}" if attribute.condition else "")

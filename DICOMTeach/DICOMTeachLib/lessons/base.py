@@ -58,5 +58,23 @@ def words(answer: str) -> list[str]:
     return [w for w in re.split(r"[\s,;]+", answer.strip()) if w and w.lower() not in ("and", "or")]
 
 
+def attribute_words(answer: str) -> list[str]:
+    """Attributes named in an answer, by keyword (PatientName) or by name as the tables print it
+    (Patient's Name): separated by commas, semicolons or lines when there are any, else by spaces."""
+    from pydicom.datadict import dictionary_description as name_of
+    from pydicom.datadict import keyword_dict
+
+    parts = re.split(r"[,;\n]+", answer) if re.search(r"[,;\n]", answer) else answer.split()
+    by_name = {name_of(tag).lower(): keyword for keyword, tag in keyword_dict.items()}
+    found = []
+    for part in parts:
+        part = re.sub(r"^(?:and|or)\s+", "", part.strip(), flags=re.IGNORECASE)
+        if part:
+            found.append(by_name.get(part.lower(), part))
+    return found
+
+
 def numbers(answer: str) -> list[float]:
-    return [float(n) for n in re.findall(r"[-+]?\d+(?:\.\d+)?", answer.replace("..", " "))]
+    """The numbers of an answer; a hyphen between two numbers is a range (0-4095), not a minus sign."""
+    answer = re.sub(r"(\d)\s*-\s*(?=[-+]?\d)", r"\1 ", answer.replace("..", " "))
+    return [float(n) for n in re.findall(r"[-+]?\d+(?:\.\d+)?", answer)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pydicom
 
 from ..testdata import pydicom_test_file
-from .base import Lesson, Verdict, numbers, words
+from .base import Lesson, Verdict, attribute_words, numbers, words
 
 MR_FILE = "MR_small.dcm"
 CT_FILE = "CT_small.dcm"
@@ -27,6 +27,8 @@ def _pydicom_file(name: str):
 def _keyword_hint(keyword: str) -> str:
     from pydicom.datadict import keyword_dict
 
+    if keyword in keyword_dict:
+        return ""  # a real attribute: a spelling hint would name the same word
     close = difflib.get_close_matches(keyword, list(keyword_dict), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -41,7 +43,7 @@ def _check_mandatory(answer: str, files: list[Path]) -> Verdict:
     iod = standard().iod("MR Image")
     ds = pydicom.dcmread(files[0], stop_before_pixels=True)
     right, wrong = [], []
-    for keyword in dict.fromkeys(words(answer)):
+    for keyword in dict.fromkeys(attribute_words(answer)):
         found = table.find(keyword)
         if found is not None:
             entity, module, attribute = found
@@ -145,6 +147,8 @@ def _check_bits(answer: str, files: list[Path]) -> Verdict:
     if given and int(given[-1]) == allocated_range[1]:
         hints.append(f"{allocated_range[1]} is what Bits Allocated ({exercise.bits_allocated}) would allow, but only "
                      f"Bits Stored ({exercise.bits_stored}) carry the value")
+    if given and min(given) < 0 and not exercise.pixel_representation:
+        hints.append("Pixel Representation 0 means unsigned: no pixel value is negative")
     if given and int(given[-1]) == 1023:
         hints.append("1023 is 10 bits (10 fingers); this file stores more")
     hints.append(f"Bits Stored {exercise.bits_stored}, High Bit {exercise.high_bit}, Pixel Representation "
@@ -200,7 +204,7 @@ def _check_phi(answer: str, files: list[Path]) -> Verdict:
     ds = pydicom.dcmread(files[0], stop_before_pixels=True)
     present = {element.keyword: element.tag for element in ds if element.keyword}
     right, wrong = [], []
-    for keyword in dict.fromkeys(words(answer)):
+    for keyword in dict.fromkeys(attribute_words(answer)):
         tag = present.get(keyword)
         if tag is None:
             wrong.append(f"{keyword} is not in {CT_FILE}{_keyword_hint(keyword)}")

@@ -67,8 +67,10 @@ def _messages(messages: list[DimseMessage]) -> list[str]:
                 if message.status:
                     statuses[message.status.text] = statuses.get(message.status.text, 0) + 1
             summary = ", ".join(f"{count} x {text}" for text, count in statuses.items())
-            lines.append(f"{INDENT}... {len(rest)} more {name.rsplit('-', 1)[0]} messages"
-                         + (f"; statuses: {summary}" if summary else ""))
+            # "4 more C-STORE messages" read as four more instances: say requests and responses.
+            sent = sum(1 for message in rest if message.direction == "sent")
+            lines.append(f"{INDENT}... {len(rest)} more {name.rsplit('-', 1)[0]} messages ({sent} request(s), "
+                         f"{len(rest) - sent} response(s))" + (f"; statuses: {summary}" if summary else ""))
         index = run_end
     return lines
 
@@ -106,18 +108,22 @@ def _request(request: HttpRequest) -> list[str]:
 
 
 def _json_lines(body) -> list[str]:
-    """DICOM JSON one attribute per line ("tag": {"vr": .., "Value": [..]}), objects between braces."""
+    """DICOM JSON one attribute per line ("tag": {"vr": .., "Value": [..]}), objects between braces; the lines
+    joined are valid JSON (a student may copy them)."""
     if isinstance(body, str):
         return body.splitlines()
     objects = body if isinstance(body, list) else [body]
     lines = ["[" if isinstance(body, list) else ""]
-    for obj in objects:
+    for number, obj in enumerate(objects, start=1):
+        after = "," if number < len(objects) else ""
         if not isinstance(obj, dict):
-            lines.append(f" {obj}")
+            lines.append(f" {json.dumps(obj)}{after}")
             continue
         lines.append(" {")
-        lines += [f"  {json.dumps(tag)}: {json.dumps(value)}" for tag, value in obj.items()]
-        lines.append(" }")
+        items = list(obj.items())
+        lines += [f"  {json.dumps(tag)}: {json.dumps(value)}{',' if i < len(items) else ''}"
+                  for i, (tag, value) in enumerate(items, start=1)]
+        lines.append(f" }}{after}")
     if isinstance(body, list):
         lines.append("]")
     return [line for line in lines if line]

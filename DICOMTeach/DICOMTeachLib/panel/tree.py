@@ -106,7 +106,7 @@ def _verdict(attribute: AttributeReport) -> str:
     required = getattr(attribute, "required", "unknown")  # issue 8's verdict: True, False, None
     kind = attribute.type
     if kind in ("1", "2"):
-        need = "required"
+        need = "not required" if required is False else "required"  # False: of another SR Value Type
     elif kind in ("1C", "2C"):
         need = {True: "required", False: "not required", None: "cannot tell"}.get(required, "conditional")
     elif kind == "3":
@@ -159,9 +159,7 @@ def _shown(attribute: AttributeReport, problems: list[Problem]) -> bool:
     """Optional attributes the file does not hold are counted, not listed (they are most of the IOD)."""
     if attribute.status != "missing" or problems:
         return True
-    if attribute.type in ("1", "2"):
-        return True
-    if attribute.type in ("1C", "2C"):
+    if attribute.type in ("1", "2", "1C", "2C"):
         return getattr(attribute, "required", None) is not False
     return False
 
@@ -220,6 +218,12 @@ def build_tree(explanation: Explanation) -> BreakdownTree:
             roots.append(entity)
         prefix = f"module:{module.id}"
         rows, hidden = _attribute_rows(module.attributes, prefix, module.id, index, True)
+        if module.status == "absent" and not (module.usage == "M" or module.condition_result is True):
+            # A type 1 attribute of a module the file need not have is not required: the module is not there.
+            need = "cannot tell" if module.usage == "C" and module.condition_result is None else "not required"
+            for row in rows:
+                if row.columns[3].startswith("missing, "):
+                    row.columns[3] = f"missing, {need} (module absent)"
         tooltip = [f"{module.name} ({module.id}), usage {module.usage}"]
         if module.condition:
             tooltip.append(f"Condition: {module.condition}")

@@ -336,7 +336,8 @@ class _Evaluation:
             operator, negate = term[0], term[1]
             if term[2] == "group":
                 value, inner = self.run(term[3])
-                reason = "; ".join(inner)
+                # A group is the condition's substance (the body part is a paired structure): said first.
+                reason = GROUP_MARK + "; ".join(inner) if inner else ""
             else:
                 # The same test on the same data set recurs across conditions (SOP Class, Modality...): once.
                 key = ("test", id(term), id(self.scopes[term[6]]))
@@ -346,6 +347,8 @@ class _Evaluation:
                 value, reason = known
             if negate:
                 value = not value
+                if value and term[2] in ("string", "string_in") and reason and not reason.endswith(" is absent"):
+                    reason = EXCLUSION_MARK + reason  # "not an ECG": true of most files, it explains little
             if operator == "&":
                 result = result and value
             elif operator == "^":
@@ -455,6 +458,8 @@ class _Evaluation:
             return match, f"{_name(sequence)} {'has' if match else 'has no'} item with {name} {_quoted(expected)}"
         if test == "within_string_in":
             sequence, expected = argument
+            if not _items(ds, sequence, self.cache):  # said plainly, without the codes it would have to hold
+                return False, f"{_name(sequence)} is absent"
             found = [text for item in _items(ds, sequence, self.cache)
                      for text in (_text(value) for value in _selected(_values(item, tag, self.cache), selector))
                      if text in expected]
@@ -476,6 +481,10 @@ class _Evaluation:
         raise DICOMTeachError(f"condition facts hold an unknown test {test!r}: regenerate them", FACTS_FILE)
 
 
+#: Prefixes that rank a reason (removed before it is shown): a group's reasons, a value a negated test excludes.
+GROUP_MARK, EXCLUSION_MARK = "\x00group:", "\x00excluded:"
+
+
 def _decisive(outcomes: list[tuple[str, bool, str]], result: bool) -> list[str]:
     """The reasons that settled the result: for an all-"or" chain the true terms, for an "and" chain the first
     false one, otherwise the terms that agree with the result."""
@@ -486,8 +495,12 @@ def _decisive(outcomes: list[tuple[str, bool, str]], result: bool) -> list[str]:
         chosen = next(([reason] for _, value, reason in outcomes if not value), [])
     else:
         chosen = [reason for _, value, reason in outcomes if value == result]
-    # Values ("Body Part Examined is 'BREAST'") say more than absences ("Image Laterality is absent"): first.
-    chosen = sorted(chosen, key=lambda reason: " is absent" in reason or " has no " in reason)
+    # Groups first, then values ("Body Part Examined is 'BREAST'"), which say more than absences ("Image
+    # Laterality is absent"); a value a negated test excludes (SOP Class UID is not an ECG's) says least.
+    chosen = sorted(chosen, key=lambda reason: (not reason.startswith(GROUP_MARK),
+                                                reason.startswith(EXCLUSION_MARK),
+                                                " is absent" in reason or " has no " in reason))
+    chosen = [reason.removeprefix(GROUP_MARK).removeprefix(EXCLUSION_MARK) for reason in chosen]
     return [reason for reason in dict.fromkeys(chosen) if reason][:4]
 
 

@@ -246,7 +246,7 @@ def frames_of(path: str, ds: Any) -> tuple[list[FrameRef], list[str]]:
 def _describe_frame(frame: FrameRef, multiframe: bool) -> str:
     import os
 
-    return f"frame {frame.frame + 1}" if multiframe else os.path.basename(frame.path)
+    return f"frame {frame.frame + 1}" if multiframe else f"file {os.path.basename(frame.path)}"
 
 
 def _check_stack(frames: list[FrameRef]) -> tuple[list[FrameRef], list[str], list[str], str, geometry.SpacingReport | None]:
