@@ -176,8 +176,8 @@ class ConditionFacts:
         evaluation = _Evaluation(item, root, parent if parent is not None else root, {} if cache is None else cache)
         result, reasons = evaluation.run(terms)
         assumed = evaluation.assumptions(terms) if result else []
-        if assumed:
-            reasons = [f"nothing in the file rules it out ({'; '.join(assumed)})", *reasons]
+        if assumed:  # those absences are the whole story: the other terms only say what kind of object it is
+            reasons = [f"nothing in the file rules it out ({'; '.join(assumed)})"]
         return Verdict(result, words, "; ".join(reasons[:4]), source, "; ".join(assumed))
 
     def words(self, name: str) -> str:
