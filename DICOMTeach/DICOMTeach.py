@@ -70,7 +70,8 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     The panel itself is Qt code shared with the tests (PyQt5); this class only
     connects it to Slicer: the node selector, the Data module's subject
-    hierarchy trees, the DICOM browser's series selection and the slice views.
+    hierarchy trees, the DICOM browser's series selection (classic table and
+    CTK's visual browser), the crosshair and the slice views.
     """
 
     def __init__(self, parent=None):
@@ -79,8 +80,11 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic = None
         self.panel = None
         self._sliceFollowers = []
+        self._crosshairFollower = None
         self._treeViews = []
         self._dicomTableManager = None
+        self._classicSelection = None
+        self._visualBrowserFollower = None
         self._pending = None
 
     def setup(self):
@@ -113,7 +117,7 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def enter(self):
         if self.ui.followCheckBox.isChecked():
             self._connectTreeViews()  # the Data module's tree exists only once that module was shown
-            if self._dicomTableManager is None:
+            if self._dicomTableManager is None and self._visualBrowserFollower is None:
                 self._connectDICOMBrowser()
         if self._pending is not None:
             pending, self._pending = self._pending, None
@@ -140,7 +144,7 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.stopFollowing()
 
     def startFollowing(self):
-        from DICOMTeachLib.panel.follow import SliceFollower
+        from DICOMTeachLib.panel.follow import CrosshairFollower, SliceFollower
 
         self.stopFollowing()
         self._connectTreeViews()
@@ -149,11 +153,21 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             layoutName = sliceNode.GetLayoutName()
             self._sliceFollowers.append(SliceFollower(
                 sliceNode, lambda name=layoutName: self._backgroundVolume(name), self.onSliceMoved))
+        # Shift+move sets the crosshair in any view (also one that cuts across the slices): the point followed.
+        crosshair = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLCrosshairNode")
+        if crosshair is not None:
+            self._crosshairFollower = CrosshairFollower(crosshair, lambda: self.panel.model.node, self.onSliceMoved)
 
     def stopFollowing(self):
         for follower in self._sliceFollowers:
             follower.stop()
         self._sliceFollowers = []
+        if self._crosshairFollower is not None:
+            self._crosshairFollower.stop()
+            self._crosshairFollower = None
+        if self._visualBrowserFollower is not None:
+            self._visualBrowserFollower.stop()
+            self._visualBrowserFollower = None
         for view in self._treeViews:
             try:
                 view.currentItemChanged.disconnect(self.onSubjectHierarchyItemChanged)
@@ -173,15 +187,38 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 view.currentItemChanged.connect(self.onSubjectHierarchyItemChanged)
                 self._treeViews.append(view)
 
-    def _connectDICOMBrowser(self):
-        """The DICOM module's series table, when its (classic) browser exists."""
+    def _slicerDICOMBrowser(self):
+        """The DICOM module's SlicerDICOMBrowser (DICOMLib/DICOMBrowser.py), which holds both browsers; None
+        without the DICOM module."""
         try:
-            dicomWidget = slicer.modules.dicom.widgetRepresentation().self()
-            manager = dicomWidget.browserWidget.dicomBrowser.dicomTableManager()
+            return slicer.modules.dicom.widgetRepresentation().self().browserWidget
+        except AttributeError:
+            return None
+
+    def _connectDICOMBrowser(self):
+        """Follow the series selected in the DICOM module: the classic browser's series table and CTK's visual
+        browser (Slicer shows one of them, setting DICOM/UseVisualDICOMBrowser). A browser of another shape
+        is left unfollowed, never an error."""
+        import qt
+
+        from DICOMTeachLib.panel.browser_follow import SeriesSelectionTracker, VisualBrowserFollower
+
+        browser = self._slicerDICOMBrowser()
+        if browser is None:
+            return
+        try:
+            manager = browser.dicomBrowser.dicomTableManager()
             manager.seriesSelectionChanged.connect(self.onDICOMSeriesSelected)
             self._dicomTableManager = manager
-        except AttributeError:  # no DICOM module, or a browser without the table manager
+            self._classicSelection = SeriesSelectionTracker()
+        except (AttributeError, TypeError, ValueError):  # no classic browser, or a table manager without it
             self._dicomTableManager = None
+        visual = getattr(browser, "dicomVisualBrowser", None)
+        if visual is not None:
+            self._visualBrowserFollower = VisualBrowserFollower(
+                visual, self.onDICOMSeriesPicked, qt, is_shown=lambda: visual.isVisible())
+            if not self._visualBrowserFollower.how:
+                logging.info("DICOMTeach: %s", self._visualBrowserFollower.reason)
 
     def onSliceMoved(self, volumeNode, ras):
         self._whenVisible(lambda: self.panel.followPoint(volumeNode, ras))
@@ -204,13 +241,30 @@ class DICOMTeachWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self.ui.nodeSelector.currentNode() is not node:  # a node type the selector does not list
             self.panel.showNode(node)
 
-    def onDICOMSeriesSelected(self, seriesUIDs):
-        if not seriesUIDs:
-            return
-        uid = str(seriesUIDs[0]).replace("'", "")
-        files = list(slicer.dicomDatabase.filesForSeries(uid))
-        if files:
-            self._whenVisible(lambda: self.panel.showFiles(_("Series {0}").format(uid), files))
+    def onDICOMSeriesSelected(self, *args):
+        """The classic browser's series table: its whole selection, of which the series just picked is shown.
+
+        ctkDICOMTableManager's seriesSelectionChanged is overloaded (QStringList) and (QItemSelection,
+        QItemSelection): whichever PythonQt delivers, the UIDs are the list, or else the browser's
+        selectedItems(SeriesType) (what Slicer's toggleBrowsers reads)."""
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            uids = args[0]
+        else:
+            import ctk
+
+            try:
+                uids = self._slicerDICOMBrowser().dicomBrowser.selectedItems(ctk.ctkDICOMModel.SeriesType)
+            except (AttributeError, TypeError, ValueError):
+                return
+        picked = self._classicSelection.update(uids) if self._classicSelection is not None else None
+        if picked:
+            self.onDICOMSeriesPicked(picked)
+
+    def onDICOMSeriesPicked(self, uid):
+        from DICOMTeachLib.panel.browser_follow import series_files
+
+        series = series_files(getattr(slicer, "dicomDatabase", None), uid)
+        self._whenVisible(lambda: self.panel.showFiles(series.name, series.files, series.message))
 
     def onNodeChanged(self, *_args):
         # currentNodeChanged is overloaded (vtkMRMLNode*, bool): read the node from the selector either way.
@@ -396,6 +450,7 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.test_ExplainBundledFile()
         self.test_MandatoryAttributes()
         self.test_PanelShowsTheBreakdown()
+        self.test_VisualBrowserSelectionIsFollowed()
 
     def test_ExplainBundledFile(self):
         from DICOMTeachLib.testdata import pydicom_test_file
@@ -426,4 +481,21 @@ class DICOMTeachTest(ScriptedLoadableModuleTest):
         self.assertTrue(panel.maskCheckBox.isChecked())
         self.assertEqual(panel.tabs.tabText(panel.pacsTabIndex), "PACS")
         self.assertEqual(panel.pacs.selectionLabel.text(), "1 file(s) of 'CT_small.dcm'")  # what Send would send
+        self.delayDisplay("Test passed")
+
+    def test_VisualBrowserSelectionIsFollowed(self):
+        """CTK's visual DICOM browser as Slicer makes it (DICOMLib/DICOMBrowser.py): its series selection signal
+        is found (the API the panel expects is the one this Slicer ships)."""
+        import ctk
+        import qt
+
+        from DICOMTeachLib.panel.browser_follow import VisualBrowserFollower
+
+        self.delayDisplay("Following the series selection of CTK's visual DICOM browser")
+        browser = ctk.ctkDICOMVisualBrowserWidget()
+        follower = VisualBrowserFollower(browser, lambda uid: None, qt)
+        try:
+            self.assertEqual(follower.how, "signal", follower.reason)
+        finally:
+            follower.stop()
         self.delayDisplay("Test passed")

@@ -185,8 +185,26 @@ def test_laterality_of_a_breast_is_required_because_of_the_body_part(tmp_path):
     explanation = explain(_copy_of(pydicom_test_file("MR_small.dcm"), tmp_path, breast), anatomy=False)
     laterality = next(a for a in explanation.module("general-series").attributes if a.keyword == "Laterality")
     assert laterality.required is True and "Body Part Examined is 'BREAST'" in laterality.decided_by
-    assert [p.code for p in explanation.problems if p.keyword == "Laterality"] == ["type2c-missing"]
+    assert [(p.severity, p.code) for p in explanation.problems if p.keyword == "Laterality"] == \
+        [("error", "type2c-missing")]
     assert "Laterality" in laterality.condition and laterality.condition.startswith("Image Laterality is absent")
+
+
+def test_laterality_without_a_body_part_is_a_warning_that_says_what_is_unknown(tmp_path):
+    # PS3.3 C.7.3.1: required if the body part examined is paired. With no Body Part Examined and no Anatomic
+    # Region Sequence the file cannot show it is not: dciodvfy calls the absence an error, we say why it may be.
+    def no_body_part(ds):
+        for keyword in ("BodyPartExamined", "AnatomicRegionSequence", "Laterality"):
+            if keyword in ds:
+                delattr(ds, keyword)
+
+    explanation = explain(_copy_of(pydicom_test_file("MR_small.dcm"), tmp_path, no_body_part), anatomy=False)
+    laterality = next(a for a in explanation.module("general-series").attributes if a.keyword == "Laterality")
+    assert laterality.required is True
+    assert laterality.decided_by.startswith("nothing in the file rules it out (Body Part Examined is absent")
+    problems = [p for p in explanation.problems if p.keyword == "Laterality"]
+    assert [(p.severity, p.code) for p in problems] == [("warning", "type2c-missing")]
+    assert "Body Part Examined is absent" in problems[0].message and "empty is allowed" in problems[0].message
 
 
 def test_every_attribute_in_json_carries_condition_and_required():
@@ -314,8 +332,8 @@ def test_laterality_verdict_names_the_body_part_first_not_the_ecg_exclusions():
     assert "BodyPartExamined" not in ds and "AnatomicRegionSequence" not in ds and "Laterality" not in ds
     explanation = explain(path)
     (problem,) = [p for p in explanation.problems if p.keyword == "Laterality"]
-    reasons = problem.message.split("its condition holds (")[1].rstrip(")").split("; ")
-    assert reasons[0] == "Body Part Examined is absent" and "Anatomic Region Sequence is absent" in reasons
-    assert not any(reason.startswith(("SOP Class UID is", "Modality is")) for reason in reasons)
+    reasons = problem.message.split("rules its condition out (")[1].split(")")[0].split("; ")
+    assert reasons == ["Body Part Examined is absent", "Anatomic Region Sequence is absent"]
+    assert problem.severity == "warning" and "SOP Class UID is" not in problem.message
     line = next(line for line in render_text(explanation).splitlines() if "MISSING" in line and "Laterality" in line)
-    assert line.endswith("required: " + "; ".join(reasons) + ")") and len(line) < 250
+    assert line.endswith(f"required: nothing in the file rules it out ({'; '.join(reasons)}))") and len(line) < 250

@@ -301,7 +301,8 @@ def test_the_extension_screenshots_point_at_committed_pictures():
     for url in urls:
         assert (PROJECT_ROOT / url.split("/main/", 1)[1]).is_file(), url
     readme = (PROJECT_ROOT / "README.md").read_text()
-    for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "panel-pacs.png", "page.png"):
+    for name in ("panel-ct.png", "panel-seg.png", "panel-sr.png", "panel-lesson.png", "panel-pacs.png", "panel-frame.png",
+                 "page.png"):
         assert f"Resources/Screenshots/{name}" in readme and (SCREENSHOTS / name).stat().st_size < 150_000
 
 

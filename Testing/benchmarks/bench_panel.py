@@ -7,7 +7,11 @@
    file (whole file, as a viewer reads it), measured in the same run;
 2. moving through the 133 slices of the LIDC series with the slice view (a real slice node on a headless
    MRML scene, the panel following it): first pass (each slice explained once), then a second pass over
-   the same slices (explanations cached per file): per-slice median and worst time.
+   the same slices (explanations cached per file): per-slice median and worst time;
+3. moving through the frames of one enhanced multi-frame file: the LIDC series converted at run time by
+   highdicom's LegacyConvertedEnhancedCTImage (133 frames), loaded by our loader, followed frame by frame
+   (each frame's per-frame functional groups item found and selected); anchor = showing that node at
+   first (explain + tree of the whole file), measured in the same run.
 """
 
 from __future__ import annotations
@@ -91,6 +95,55 @@ def move_through(files: list) -> None:
         follower.stop()
 
 
+def move_through_frames(files: list) -> None:
+    import tempfile
+
+    import vtk
+    from highdicom.legacy import LegacyConvertedEnhancedCTImage
+    from pydicom.uid import generate_uid
+
+    from DICOMTeachLib.examine import default_selection, examine_paths
+    from DICOMTeachLib.headless import MRMLEnvironment
+    from DICOMTeachLib.loading import load_loadable
+    from DICOMTeachLib.panel.follow import SliceFollower, resolver_for_files
+    from DICOMTeachLib.panel.model import TeachingPanelModel
+    from DICOMTeachLib.panel.qt_panel import TeachingPanel
+    from DICOMTeachLib.panel.qt_shim import pyqt5_namespace
+
+    qt = pyqt5_namespace()
+    with tempfile.TemporaryDirectory(prefix="DICOMTeach-bench-") as folder, MRMLEnvironment.create() as env:
+        path = os.path.join(folder, "lidc-legacy-enhanced.dcm")
+        LegacyConvertedEnhancedCTImage([pydicom.dcmread(f) for f in files], series_instance_uid=generate_uid(),
+                                       series_number=99, sop_instance_uid=generate_uid(),
+                                       instance_number=1).save_as(path)
+        volume = load_loadable(default_selection(examine_paths([path]).loadables)[0], env.scene).nodes[0]
+        panel = TeachingPanel(qt, TeachingPanelModel(resolve=resolver_for_files([path])))
+        start = time.perf_counter()
+        panel.showNode(volume)
+        anchor = _ms(start)
+        slice_node = env.scene.AddNewNodeByClass("vtkMRMLSliceNode")
+        slice_node.SetOrientationToAxial()
+        follower = SliceFollower(slice_node, lambda: volume, panel.followPoint)
+        matrix = vtk.vtkMatrix4x4()
+        volume.GetIJKToRASMatrix(matrix)
+        slices = volume.GetImageData().GetDimensions()[2]
+        print(f"3. one multi-frame file ({os.path.getsize(path) / 1e6:.0f} MB, {slices} frames): showing the node "
+              f"(anchor) {anchor:6.1f} ms")
+        for label in ("first pass (each frame's item read)", "second pass (cached)"):
+            times, frames = [], set()
+            for k in range(slices):
+                ras = matrix.MultiplyPoint((256.0, 256.0, float(k), 1.0))[:3]
+                start = time.perf_counter()
+                slice_node.JumpSliceByCentering(*ras)
+                times.append(_ms(start))
+                frames.add(panel.content.frame)
+            median = statistics.median(times)
+            print(f"   {label}: {len(frames)} different frames selected; per frame median {median:6.1f} ms "
+                  f"(ratio to the anchor {median / anchor:4.2f}), worst {max(times):6.1f} ms; "
+                  f"explains computed: {panel.model.explain_count}")
+        follower.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
@@ -106,6 +159,7 @@ def main() -> int:
     _app = qt.QApplication.instance() or qt.QApplication(sys.argv[:1])
     show_one(files, args.repeat)
     move_through(files)
+    move_through_frames(files)
     return 0
 
 

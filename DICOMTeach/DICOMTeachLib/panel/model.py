@@ -1,10 +1,10 @@
 """What the teaching panel shows, decided without Qt: the panel's whole state and its view models.
 
 The widget (``qt_panel.py``) asks this model for a node's instances, the instance
-under the crosshair, the content for one file (tree, UIDs, PHI, anatomy, SEG
-frames, SR content), the bytes of a selected element; it displays what it gets.
-Explanations are cached per file (and per mask), so moving through a series
-explains each slice once.
+under the crosshair (and, in a multi-frame file, the frame there), the content for
+one file (tree, UIDs, PHI, anatomy, SEG frames, SR content), the bytes of a
+selected element; it displays what it gets. Explanations are cached per file
+(and per mask), so moving through a series explains each slice once.
 """
 
 from __future__ import annotations
@@ -16,8 +16,16 @@ from typing import Any
 from ..errors import DICOMTeachError
 from ..explain.model import Explanation
 from .element_bytes import ElementBytes, read_element_bytes
-from .follow import NodeInstances, Resolver, instance_for_slice, node_instances
-from .tree import BreakdownTree, build_tree
+from .follow import (
+    FramePlane,
+    NodeInstances,
+    Resolver,
+    frame_at,
+    frame_planes,
+    instance_for_slice,
+    node_instances,
+)
+from .tree import BreakdownTree, build_tree, frame_item_key, per_frame_sequence_key, with_frame_item
 from .views import PHIRow, SegFrameRow, SRRow, UIDRow, phi_rows, seg_frame_rows, sr_rows, uid_rows
 
 #: Files whose explanation (and tree) stay in memory: a 133-slice CT series fits, at ~0.25 MB a slice.
@@ -40,6 +48,9 @@ class PanelContent:
     anatomy: list[tuple[str, str, str]] = field(default_factory=list)  # (offset, part, what it is)
     seg_frames: list[SegFrameRow] = field(default_factory=list)
     sr_root: SRRow | None = None
+    frame: int | None = None  # the frame under the slice, in a multi-frame file followed slice by slice
+    frame_count: int = 0  # how many frames that file has (0 when no frame is followed)
+    frame_key: str = ""  # the tree row of that frame's per-frame functional groups item ("" when none)
 
     @property
     def ok(self) -> bool:
@@ -55,8 +66,10 @@ class TeachingPanelModel:
         self.instances: NodeInstances | None = None
         self.node: Any = None  # the data node followed (None for files and series)
         self.instance_index = 0
+        self.frame: int | None = None  # the frame under the slice (1-based), multi-frame files only
+        self._frame_planes: OrderedDict[str, list[FramePlane]] = OrderedDict()
         self._explained: OrderedDict[tuple[str, bool], Explanation] = OrderedDict()
-        self._trees: OrderedDict[tuple[str, bool], BreakdownTree] = OrderedDict()
+        self._trees: OrderedDict[tuple[str, bool, int | None], BreakdownTree] = OrderedDict()
         self._kind_views: OrderedDict[str, tuple[list[SegFrameRow], SRRow | None]] = OrderedDict()
         self.explain_count = 0  # explains actually computed (the cache's misses), for tests and the benchmark
 
@@ -86,13 +99,32 @@ class TeachingPanelModel:
         self._remember(self._explained, key, result)
         return result
 
-    def tree(self, path: str) -> BreakdownTree:
-        key = (path, self.mask_phi)
+    def tree(self, path: str, frame: int | None = None) -> BreakdownTree:
+        """The breakdown rows of ``path``; with ``frame``, its per-frame functional groups item listed too."""
+        key = (path, self.mask_phi, frame)
         cached = self._trees.get(key)
         if cached is None:
-            cached = build_tree(self.explanation(path))
+            if frame is None or frame == 1:  # frame 1's item is in every breakdown
+                cached = self.tree(path) if frame == 1 else build_tree(self.explanation(path))
+            else:
+                cached = self._tree_with_frame(path, frame)
             self._remember(self._trees, key, cached)
         return cached
+
+    def _tree_with_frame(self, path: str, frame: int) -> BreakdownTree:
+        from ..explain.breakdown import per_frame_item
+
+        base = self.tree(path)
+        sequence_key = per_frame_sequence_key(base)
+        if sequence_key is None:
+            return base
+        module_id = sequence_key.split("/", 1)[0].removeprefix("module:")
+        reports = per_frame_item(path, frame, module_id)
+        if self.mask_phi:
+            from ..phi.mask import mask_explanation
+
+            reports = mask_explanation(reports)  # the masker walks any report dataclasses, lists too
+        return with_frame_item(base, frame, reports)
 
     @staticmethod
     def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
@@ -108,30 +140,47 @@ class TeachingPanelModel:
         self.instances = node_instances(node, self.resolve) if node is not None else None
         available = self.instances.available if self.instances else []
         self.instance_index = available[0] if available else 0
+        self.frame = None
         return self.instances
 
-    def select_files(self, name: str, files: list[str]) -> NodeInstances:
-        """Follow a list of files (a series selected in the DICOM browser)."""
+    def select_files(self, name: str, files: list[str], message: str = "") -> NodeInstances:
+        """Follow a list of files (a series selected in the DICOM browser); ``message`` says what is missing."""
         self.node = None
-        self.instances = NodeInstances(name, uids=[""] * len(files), files=[str(f) for f in files])
+        self.instances = NodeInstances(name, uids=[""] * len(files), files=[str(f) for f in files], message=message)
         self.instance_index = 0
+        self.frame = None
         return self.instances
 
     def select_instance(self, index: int) -> None:
         if self.instances is not None and 0 <= index < len(self.instances.files):
             self.instance_index = index
+            self.frame = None
 
     def follow_point(self, volume_node: Any, ras: tuple[float, float, float]) -> bool:
-        """Make the instance shown at ``ras`` current; True when that changed the instance."""
+        """Make the instance (and, in a multi-frame file, the frame) shown at ``ras`` current; True when that
+        changed what is shown."""
         if self.instances is None or self.node is None or volume_node is None:
             return False
-        if volume_node.GetID() != self.node.GetID():
+        if volume_node.GetID() != self.node.GetID() or not volume_node.IsA("vtkMRMLVolumeNode"):
             return False  # the view shows another volume than the one followed
         index = instance_for_slice(self.instances, volume_node, ras)
-        if index is None or index == self.instance_index:
+        if index is None:
             return False
-        self.instance_index = index
+        frame = self.frame_under(self.instances.files[index], ras) if len(self.instances.files) == 1 else None
+        if index == self.instance_index and frame == self.frame:
+            return False
+        self.instance_index, self.frame = index, frame
         return True
+
+    def frame_under(self, path: str, ras: tuple[float, float, float]) -> int | None:
+        """The frame of a multi-frame file whose plane passes through ``ras`` (None for single-frame files)."""
+        if not path:
+            return None
+        planes = self._frame_planes.get(path)
+        if planes is None:
+            planes = frame_planes(path)
+            self._remember(self._frame_planes, path, planes)
+        return frame_at(planes, ras)
 
     @property
     def current_file(self) -> str:
@@ -148,23 +197,35 @@ class TeachingPanelModel:
             uid = self.instances.uids[self.instance_index] if self.instances.uids else ""
             message = self.instances.message or f"The file of instance {uid} is not available."
             return PanelContent(message=message)
-        content = self.content(path)
+        content = self.content(path, self.frame)
         if self.instances.message and content.ok:
             content.message = self.instances.message
         return content
 
     # -- content of one file ---------------------------------------------------------------------
 
-    def content(self, path: str) -> PanelContent:
-        """Everything shown for one file; a file that cannot be explained gives a message, never an exception."""
+    def content(self, path: str, frame: int | None = None) -> PanelContent:
+        """Everything shown for one file (and the item of ``frame`` in a multi-frame file); a file that cannot
+        be explained gives a message, never an exception."""
+        frame_message = ""
         try:
             explanation = self.explanation(path)
-            tree = self.tree(path)
+            try:
+                tree = self.tree(path, frame)
+            except DICOMTeachError as error:  # the frame's item cannot be read: the breakdown still shows
+                tree, frame_message = self.tree(path), str(error)
         except DICOMTeachError as error:
             return PanelContent(path=path, message=str(error))
         content = PanelContent(path=path, explanation=explanation, tree=tree, uids=uid_rows(explanation),
                                phi=phi_rows(explanation), summary=_summary(explanation),
-                               anatomy=anatomy_rows(explanation))
+                               anatomy=anatomy_rows(explanation), message=frame_message)
+        if frame is not None:
+            sequence_key = per_frame_sequence_key(tree)
+            key = frame_item_key(sequence_key, frame) if sequence_key else ""
+            content.frame, content.frame_count = frame, len(self._frame_planes.get(path) or [])
+            content.frame_key = key if key and tree.row(key) is not None else ""
+            content.summary.append(("Frame", f"{frame} of {content.frame_count} under the slice: Per-Frame "
+                                             f"Functional Groups Sequence > item {frame}"))
         sop_class = explanation.sop_class_uid or ""
         views = self._kind_views.get(path)
         if views is None:
@@ -184,9 +245,9 @@ class TeachingPanelModel:
         content.seg_frames, content.sr_root = views
         return content
 
-    def element_bytes(self, path: str, key: str) -> ElementBytes | None:
+    def element_bytes(self, path: str, key: str, frame: int | None = None) -> ElementBytes | None:
         """The bytes of the element behind tree row ``key`` (None for rows without a place in the file)."""
-        tree = self.tree(path)
+        tree = self.tree(path, frame)
         row = tree.row(key)
         if row is None or row.offset is None or row.kind != "attribute":
             return None

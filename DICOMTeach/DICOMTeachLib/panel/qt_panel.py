@@ -199,9 +199,10 @@ class TeachingPanel:
         self.instanceSlider.blockSignals(False)
         self._display(self.model.current_content())
 
-    def showFiles(self, name: str, files: list[str]) -> None:
-        """Follow the files of a series (selected in the DICOM browser), with the instance slider."""
-        self.model.select_files(name, files)
+    def showFiles(self, name: str, files: list[str], message: str = "") -> None:
+        """Follow the files of a series (selected in the DICOM browser), with the instance slider;
+        ``message`` says what is missing (files gone, a series the database does not know)."""
+        self.model.select_files(name, files, message)
         self._after_selection()
 
     def showFile(self, path: str) -> None:
@@ -211,7 +212,8 @@ class TeachingPanel:
         self._display(self.model.content(str(path)))
 
     def followPoint(self, volumeNode: Any, ras: tuple[float, float, float]) -> bool:
-        """The crosshair or slice moved: explain the instance shown there. True when it changed."""
+        """The crosshair or slice moved: explain the instance shown there (in a multi-frame file, select the
+        frame's per-frame functional groups item). True when it changed."""
         if not self.model.follow_point(volumeNode, ras):
             return False
         self.instanceSlider.blockSignals(True)
@@ -247,6 +249,8 @@ class TeachingPanel:
         self._fill_sr(content)
         self._show_kind_tabs()
         self.bytesView.setPlainText("")
+        if content.frame_key:
+            self._reveal_frame_item(content.frame_key)
         self.pacs.updateSelection()
 
     def sendSelection(self) -> SendSelection:
@@ -367,6 +371,18 @@ class TeachingPanel:
         self.tree.setCurrentItem(item)
         self.tree.scrollToItem(item, self.qt.QAbstractItemView.PositionAtCenter)
 
+    def _reveal_frame_item(self, key: str) -> None:
+        """Select the frame's per-frame functional groups item, open it all (a few macros, one item each) and
+        scroll it to the top, so its plane position and the rest are in view."""
+        self.selectKey(key)
+        item = self.items[key]
+        stack = [item]
+        while stack:
+            current = stack.pop()
+            current.setExpanded(True)
+            stack += [current.child(i) for i in range(current.childCount())]
+        self.tree.scrollToItem(item, self.qt.QAbstractItemView.PositionAtTop)
+
     def selectedKey(self) -> str:
         item = self.tree.currentItem()
         return str(item.data(0, self.qt.Qt.UserRole)) if item is not None else ""
@@ -378,7 +394,7 @@ class TeachingPanel:
         row = self.content.tree.row(key) if self.content.tree is not None else None
         lines = row.tooltip.split("\n") if row is not None and row.tooltip else []
         try:
-            element = self.model.element_bytes(self.content.path, key)
+            element = self.model.element_bytes(self.content.path, key, self.content.frame)
         except Exception as error:  # noqa: BLE001 - a damaged file must not break the panel
             element = None
             lines.append(f"Cannot show the bytes: {error}")
@@ -415,13 +431,15 @@ def _short_hex(text: str, limit: int = 16) -> str:
 
 
 def _summary_html(content: PanelContent) -> str:
-    """Three short lines: which file, what it is (SOP class, IOD, entities), how it is encoded and its problems."""
+    """Three short lines: which file, what it is (SOP class, IOD, entities), how it is encoded and its problems;
+    a fourth for the frame under the slice in a multi-frame file."""
     from html import escape
 
     parts = dict(content.summary)
+    frame = f"<br>Frame {escape(parts['Frame'])}" if "Frame" in parts else ""
     return (f"<b>{escape(os.path.basename(content.path))}</b> &nbsp; {escape(parts.get('SOP Class', ''))}<br>"
             f"IOD <b>{escape(parts.get('IOD', ''))}</b>: {escape(parts.get('Entities', ''))}<br>"
-            f"{escape(parts.get('Transfer syntax', ''))} &nbsp;|&nbsp; {escape(parts.get('Problems', ''))}")
+            f"{escape(parts.get('Transfer syntax', ''))} &nbsp;|&nbsp; {escape(parts.get('Problems', ''))}{frame}")
 
 
 def _legend_html() -> str:

@@ -12,6 +12,7 @@ default, so the tree shows them as soon as the model carries them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -250,6 +251,52 @@ def build_tree(explanation: Explanation) -> BreakdownTree:
     tree = BreakdownTree(roots, [])
     tree.problem_keys = [(problem, _problem_key(problem, tree)) for problem in explanation.problems]
     return tree
+
+
+PER_FRAME_TAG = "(5200,9230)"
+
+
+def per_frame_sequence_key(tree: BreakdownTree) -> str | None:
+    """The key of the Per-Frame Functional Groups Sequence row of a module ("module:ID/(5200,9230)"), if any."""
+    return next((row.key for row in tree.rows() if row.kind == "attribute" and row.key.startswith("module:")
+                 and row.key.count("/") == 1 and row.key.endswith("/" + PER_FRAME_TAG)), None)
+
+
+def frame_item_key(sequence_key: str, frame: int) -> str:
+    return f"{sequence_key}/item{frame}"
+
+
+def with_frame_item(tree: BreakdownTree, frame: int, reports: list[AttributeReport]) -> BreakdownTree:
+    """A copy of ``tree`` whose Per-Frame Functional Groups Sequence also lists frame ``frame``'s item, built
+    from ``reports`` (``explain.breakdown.per_frame_item``); ``tree`` itself is left as it is (it is cached).
+    Item 1 is always there; other frames' items are added after it, in frame order."""
+    sequence_key = per_frame_sequence_key(tree)
+    if sequence_key is None:
+        return tree
+    key = frame_item_key(sequence_key, frame)
+    if tree.row(key) is not None:
+        return tree
+    module_id = sequence_key.split("/", 1)[0].removeprefix("module:")
+    children, hidden = _attribute_rows(reports, key, module_id, {}, False)
+    item = TreeRow(key=key, kind="item", columns=[f"item {frame}", "", "", "", "", "", f"frame {frame}", "", ""],
+                   style="present", tooltip=f"Per-Frame Functional Groups Sequence > item {frame}: frame {frame}",
+                   children=children, hidden_missing=hidden)
+
+    def copy_along(row: TreeRow) -> TreeRow:
+        """The row, copied only where the path to the sequence passes (the rest is shared)."""
+        if row.key == sequence_key:
+            items = [child for child in row.children if child.kind == "item"]
+            numbers = [int(child.key.rsplit("item", 1)[1]) for child in items]
+            position = sum(1 for number in numbers if number < frame)
+            others = [child for child in row.children if child.kind != "item"]
+            return dataclasses.replace(row, children=items[:position] + [item] + items[position:] + others)
+        if sequence_key.startswith(row.key + "/") or (row.kind == "entity" and any(
+                sequence_key.startswith(child.key + "/") for child in row.children)):
+            return dataclasses.replace(row, children=[copy_along(child) for child in row.children])
+        return row
+
+    roots = [copy_along(root) for root in tree.roots]
+    return BreakdownTree(roots, list(tree.problem_keys))
 
 
 def _module_value(module: ModuleReport, hidden: int) -> str:

@@ -49,6 +49,10 @@ class Verdict:
     condition: str  # the condition in words
     decided_by: str = ""  # what in the file decided it ("Body Part Examined is 'BREAST'"); "" when undecided
     source: str = ""  # where the condition comes from ("dicom3tools LateralityRequired", "PS3.3 C.7.6.3.1.2")
+    #: when the condition holds only because the file lacks what would rule it out ("not an unpaired body part"
+    #: where Body Part Examined is absent): what is absent. The verdict is then the cautious reading of the
+    #: standard (dciodvfy's), not something the file shows.
+    assumed: str = ""
 
 
 class ConditionFacts:
@@ -171,7 +175,10 @@ class ConditionFacts:
             return Verdict(None, words, "", source)
         evaluation = _Evaluation(item, root, parent if parent is not None else root, {} if cache is None else cache)
         result, reasons = evaluation.run(terms)
-        return Verdict(result, words, "; ".join(reasons[:4]), source)
+        assumed = evaluation.assumptions(terms) if result else []
+        if assumed:  # those absences are the whole story: the other terms only say what kind of object it is
+            reasons = [f"nothing in the file rules it out ({'; '.join(assumed)})"]
+        return Verdict(result, words, "; ".join(reasons[:4]), source, "; ".join(assumed))
 
     def words(self, name: str) -> str:
         """The condition in words: "Image Laterality is absent and ..."."""
@@ -312,6 +319,11 @@ def _search_path(ds: Dataset, tag: int, first_only: bool, needs_items: bool, cac
     return False
 
 
+#: Tests of an attribute's value (as opposed to its presence) and the attributes that identify the object.
+_VALUE_TESTS = frozenset({"string", "string_in", "binary", "value", "tag", "within_string", "within_string_in"})
+_IDENTIFYING_TAGS = frozenset({0x00080016, 0x00080060})  # SOP Class UID, Modality
+
+
 class _Evaluation:
     def __init__(self, item: Dataset, root: Dataset, parent: Dataset, cache: dict) -> None:
         self.scopes = {"item": item, "root": root, "parent": parent}
@@ -345,6 +357,51 @@ class _Evaluation:
                 result = result or value
             outcomes.append((operator, value, reason))
         return result, _decisive(outcomes, result)
+
+    def assumptions(self, terms: list) -> list[str]:
+        """For a chain of "and" terms that holds: the negated terms that hold only because what they test is
+        absent ("not (Body Part Examined is one of the unpaired parts)" with no Body Part Examined)."""
+        if any(term[0] != "&" for term in terms[1:]):
+            return []  # an "or" may hold for another reason: no single absence carries it
+        found: list[str] = []
+        for term in terms:
+            if not term[1] or self._identifies_the_object(term):
+                continue
+            absent = self._absent_only(term)
+            if absent is None and self._tests_values(term):
+                return []  # the file does describe it (Body Part Examined is 'BREAST'): decided by data
+            found += absent or []
+        return list(dict.fromkeys(found))
+
+    @staticmethod
+    def _identifies_the_object(term: list) -> bool:
+        """A test of SOP Class UID or Modality says what kind of object this is, which every instance states;
+        the other negated tests describe what was examined, which a file may leave unsaid."""
+        return term[2] != "group" and term[3] in _IDENTIFYING_TAGS
+
+    def _tests_values(self, term: list) -> bool:
+        if term[2] == "group":
+            return any(self._tests_values(inner) for inner in term[3])
+        return term[2] in _VALUE_TESTS
+
+    def _absent_only(self, term: list) -> list[str] | None:
+        """What is absent when every value test in ``term`` tests something absent; None when one has data."""
+        if term[2] == "group":
+            found: list[str] = []
+            for inner in term[3]:
+                absent = self._absent_only(inner)
+                if absent is None:
+                    return None
+                found += absent
+            return found
+        _, _, test, tag, argument, _selector, scope = term
+        ds = self.scopes[scope]
+        if test in ("string", "string_in", "binary", "value", "tag"):
+            return None if _values(ds, tag, self.cache) else [f"{_name(tag)} is absent"]
+        if test in ("within_string", "within_string_in"):
+            sequence = argument[0]
+            return None if _items(ds, sequence, self.cache) else [f"{_name(sequence)} is absent"]
+        return None  # a presence test: an absence there is a fact the file states, not missing knowledge
 
     def test(self, term: list) -> tuple[bool, str]:
         _, _, test, tag, argument, selector, scope = term
