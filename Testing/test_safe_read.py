@@ -206,3 +206,40 @@ def test_folders_report_looping_links_pipes_and_linked_folders(tmp_path):
     assert "cannot be followed" in problems[str(folder / "loop")]
     assert "not a regular file" in problems[str(folder / "pipe")]
     assert "not followed" in problems[str(folder / "up")]
+
+
+NATIVE_DECODE_CASE = """
+import sys, pydicom
+from DICOMTeachLib.examine import default_selection, examine_files
+from DICOMTeachLib.errors import DICOMTeachError
+from DICOMTeachLib.headless import MRMLEnvironment
+from DICOMTeachLib.loading import load_loadable
+path, photometric, samples = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ds = pydicom.dcmread(path)
+ds.PhotometricInterpretation, ds.SamplesPerPixel = photometric, samples
+ds.save_as(sys.argv[4])
+result = examine_files([sys.argv[4]])
+print("refused at examine:", result.unreadable.get(sys.argv[4], ""))
+with MRMLEnvironment.create() as env:
+    for loadable in default_selection(result.loadables):
+        try:
+            load_loadable(loadable, env.scene)
+            print("loaded")
+        except DICOMTeachError as error:
+            print("refused at load:", error.reason)
+"""
+
+
+@pytest.mark.parametrize("photometric, samples", [("RGB", 1), ("YBR_FULL", 1), ("YBR_FULL_422", 1), ("RGB", 3),
+                                                  ("YBR_FULL_422", 3)])
+def test_photometric_contradicting_a_jpeg2000_codestream_is_refused_not_aborted(tmp_path, photometric, samples):
+    """GDCM aborts the process (SIGABRT) on these: run in a subprocess, so that an abort fails one test."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NATIVE_DECODE_CASE, str(pydicom_test_file("MR2_J2KR.dcm")),
+                           photometric, str(samples), str(tmp_path / "mr.dcm")], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "DICOMTeach")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused at" in done.stdout and "loaded" not in done.stdout, done.stdout
