@@ -235,3 +235,23 @@ def test_photometric_contradicting_a_jpeg2000_codestream_is_refused_not_aborted(
                                             "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "DICOMTeach")})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "refused at" in done.stdout and "loaded" not in done.stdout, done.stdout
+
+
+def test_a_huge_length_at_the_top_level_never_allocates_what_it_declares(tmp_path):
+    """Explain keeps such a value deferred (a truncation to explain); reading it later must not allocate 4 GB."""
+    import tracemalloc
+
+    data = bytearray(pydicom_test_file("CT_small.dcm").read_bytes())
+    at = data.find(b"\x28\x00\x02\x00US")  # SamplesPerPixel, read by the explanation's conditions
+    data[at:at + 8] = b"\x28\x00\x02\x00OB\x00\x00"  # as OB, whose 4-byte length follows
+    data[at + 8:at + 8] = struct.pack("<L", 0xFFFFFFF0)
+    path = tmp_path / "huge_samples.dcm"
+    path.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(DICOMTeachError):
+            explain(path).to_json_dict()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
