@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import random
 import signal
 import struct
@@ -351,8 +350,6 @@ class EntryFigures:
 def run_one(entry: str, path: Path, work: Path, env, seconds: float, figures: EntryFigures, kind: str,
             trace_memory: bool) -> None:
     """Run one entry point on one file; record refusal, escape, time and traced memory peak."""
-    if os.environ.get("FUZZ_TRACE"):
-        print(entry, path.name, kind, flush=True)
     if trace_memory:
         tracemalloc.reset_peak()
         before = tracemalloc.get_traced_memory()[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import struct
@@ -79,8 +78,7 @@ def test_sequences_deeper_than_the_cap_are_refused_by_every_entry_point(tmp_path
 
 def test_a_huge_length_inside_a_sequence_is_refused_before_allocation(tmp_path):
     data = bytearray(pydicom_test_file("rtplan.dcm").read_bytes())
-    item = data.find(struct.pack("<HHL", 0xFFFE, 0xE000, 0), 200)  # find an item header...
-    item = data.find(b"\xfe\xff\x00\xe0", 200)
+    item = data.find(b"\xfe\xff\x00\xe0", 200)  # the first item header of a sequence
     data[item + 4:item + 8] = struct.pack("<L", 0x7FFFFFF0)
     path = tmp_path / "huge_item.dcm"
     path.write_bytes(bytes(data))
@@ -111,13 +109,7 @@ def test_a_cut_deflated_stream_and_a_deflate_bomb_are_refused(tmp_path):
     cut.write_bytes(data[:len(data) - 200])
     with pytest.raises(InvalidDicomError, match="compressed stream does not end"):
         check_structure(cut)
-    meta_end = data.find(b"\x78") if False else None  # noqa: F841 - (kept simple below)
-    ds = pydicom.dcmread(pydicom_test_file("image_dfl.dcm"))
-    head = io.BytesIO()
-    pydicom.dcmwrite(head, ds, enforce_file_format=True)
-    meta_length = head.getvalue().index(b"\x02\x00\x10\x00")  # the file meta group precedes the data set
-    del meta_length
-    prefix = data[:data.index(b"1.2.840.10008.1.2.1.99") + 22]
+    prefix = data[:data.index(b"1.2.840.10008.1.2.1.99") + 22]  # preamble and file meta, up to the syntax UID
     compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     bomb_body = compressor.compress(b"\0" * (300 * 2**20)) + compressor.flush()
     bomb = tmp_path / "bomb.dcm"
@@ -206,3 +198,60 @@ def test_folders_report_looping_links_pipes_and_linked_folders(tmp_path):
     assert "cannot be followed" in problems[str(folder / "loop")]
     assert "not a regular file" in problems[str(folder / "pipe")]
     assert "not followed" in problems[str(folder / "up")]
+
+
+NATIVE_DECODE_CASE = """
+import sys, pydicom
+from DICOMTeachLib.examine import default_selection, examine_files
+from DICOMTeachLib.errors import DICOMTeachError
+from DICOMTeachLib.headless import MRMLEnvironment
+from DICOMTeachLib.loading import load_loadable
+path, photometric, samples = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ds = pydicom.dcmread(path)
+ds.PhotometricInterpretation, ds.SamplesPerPixel = photometric, samples
+ds.save_as(sys.argv[4])
+result = examine_files([sys.argv[4]])
+print("refused at examine:", result.unreadable.get(sys.argv[4], ""))
+with MRMLEnvironment.create() as env:
+    for loadable in default_selection(result.loadables):
+        try:
+            load_loadable(loadable, env.scene)
+            print("loaded")
+        except DICOMTeachError as error:
+            print("refused at load:", error.reason)
+"""
+
+
+@pytest.mark.parametrize("photometric, samples", [("RGB", 1), ("YBR_FULL", 1), ("YBR_FULL_422", 1), ("RGB", 3),
+                                                  ("YBR_FULL_422", 3)])
+def test_photometric_contradicting_a_jpeg2000_codestream_is_refused_not_aborted(tmp_path, photometric, samples):
+    """GDCM aborts the process (SIGABRT) on these: run in a subprocess, so that an abort fails one test."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NATIVE_DECODE_CASE, str(pydicom_test_file("MR2_J2KR.dcm")),
+                           photometric, str(samples), str(tmp_path / "mr.dcm")], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "DICOMTeach")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused at" in done.stdout and "loaded" not in done.stdout, done.stdout
+
+
+def test_a_huge_length_at_the_top_level_never_allocates_what_it_declares(tmp_path):
+    """Explain keeps such a value deferred (a truncation to explain); reading it later must not allocate 4 GB."""
+    import tracemalloc
+
+    data = bytearray(pydicom_test_file("CT_small.dcm").read_bytes())
+    at = data.find(b"\x28\x00\x02\x00US")  # SamplesPerPixel, read by the explanation's conditions
+    data[at:at + 8] = b"\x28\x00\x02\x00OB\x00\x00"  # as OB, whose 4-byte length follows
+    data[at + 8:at + 8] = struct.pack("<L", 0xFFFFFFF0)
+    path = tmp_path / "huge_samples.dcm"
+    path.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(DICOMTeachError):
+            explain(path).to_json_dict()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20

@@ -191,8 +191,21 @@ def _check_photometric(ds: Any, transfer_syntax: str) -> None:
         raise ValueError(f"PhotometricInterpretation {photometric} contradicts JPEG 2000 compression "
                          "(which stores MONOCHROME, RGB, YBR_ICT/YBR_RCT or YBR_FULL)")
     samples = _int(ds, "SamplesPerPixel")
-    if samples is not None and photometric.startswith("MONOCHROME") and samples != 1:
-        raise ValueError(f"PhotometricInterpretation {photometric} with SamplesPerPixel {samples}")
+    implied = samples_of(photometric)
+    if implied and (samples or 1) != implied:  # GDCM aborts on this contradiction too
+        raise ValueError(f"PhotometricInterpretation {photometric} has {implied} sample(s) per pixel, "
+                         f"SamplesPerPixel says {samples or 1}")
+
+
+def samples_of(photometric: str) -> int | None:
+    """The samples per pixel a photometric interpretation implies (PS3.3 C.7.6.3.1.2); None if unknown."""
+    if photometric.startswith("MONOCHROME") or photometric == "PALETTE COLOR":
+        return 1
+    if photometric in ("ARGB", "CMYK"):
+        return 4
+    if photometric in _KNOWN_PHOTOMETRIC:
+        return 3
+    return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -255,6 +268,10 @@ def check_jpeg2000_frames(dataset: Any, path: str) -> None:
         return
     rows, columns = _int(dataset, "Rows"), _int(dataset, "Columns")
     samples, bits_stored = _int(dataset, "SamplesPerPixel") or 1, _int(dataset, "BitsStored")
+    photometric = str(_get(dataset, "PhotometricInterpretation") or "").strip().upper()
+    if samples_of(photometric) not in (None, samples):
+        raise InvalidDicomError(f"PhotometricInterpretation {photometric} contradicts SamplesPerPixel {samples}",
+                                path)
     frames = _int(dataset, "NumberOfFrames") or 1
     try:
         for number, frame in enumerate(generate_frames(dataset.PixelData, number_of_frames=frames), start=1):

@@ -24,7 +24,7 @@ from .dicomdir import expand_dicomdirs
 from .errors import DICOMTeachError, NotDicomError
 from .fast_header import read_header_fast
 from .loadable import Loadable
-from .safe_read import check_structure, file_caused_errors, file_error, refuse_cut_header
+from .safe_read import BoundedFile, check_structure, file_caused_errors, file_error, refuse_cut_header
 
 #: Examiners as "module:function"; each takes ({path: header dataset}, ExamineContext) and returns loadables.
 EXAMINERS: list[str] = [
@@ -84,7 +84,7 @@ def read_header(path: str) -> pydicom.Dataset:
         return fast[0]
     refuse_cut_header(check_structure(path, stop_at_pixels=True), path)  # before pydicom allocates or recurses
     try:
-        with open(path, "rb") as fp:
+        with BoundedFile(path) as fp:  # pydicom allocates what a length declares: never more than the file
             dataset = pydicom.dcmread(fp, stop_before_pixels=True)
             setattr(dataset, pixel_data.ATTRIBUTE, pixel_data.probe_after_header(fp, dataset))
         if len(dataset) == 0:  # pydicom gives up quietly on garbage after the file meta

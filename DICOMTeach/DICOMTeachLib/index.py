@@ -295,7 +295,10 @@ def _quick_header(path: str) -> dict[str, str | int]:
 def _pydicom_header(path: str) -> dict[str, str | int]:
     import pydicom
 
-    dataset = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=[k for k, *_ in INDEX_TAGS])
+    from .safe_read import BoundedFile
+
+    with BoundedFile(path) as handle:  # pydicom allocates what a length declares: never more than the file
+        dataset = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=[k for k, *_ in INDEX_TAGS])
     values: dict[str, str | int] = {}
     meta = getattr(dataset, "file_meta", None)
     values["_MediaStorageSOPClassUID"] = str(meta.get("MediaStorageSOPClassUID", "")) if meta is not None else ""

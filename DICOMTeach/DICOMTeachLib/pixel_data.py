@@ -78,9 +78,9 @@ def probe_file(path: str) -> PixelDataInfo:
     """Read a file's header only to find its pixel data (for headers read by someone else)."""
     import pydicom
 
-    from .safe_read import check_structure, refuse_cut_header
+    from .safe_read import BoundedFile, check_structure, refuse_cut_header
 
     refuse_cut_header(check_structure(path, stop_at_pixels=True), path)
-    with open(path, "rb") as fp:
+    with BoundedFile(path) as fp:
         dataset = pydicom.dcmread(fp, stop_before_pixels=True)
         return probe_after_header(fp, dataset)

@@ -23,6 +23,7 @@ The walk is iterative (an explicit stack), so its own depth costs no recursion.
 from __future__ import annotations
 
 import functools
+import io
 import mmap
 import os
 import struct
@@ -372,6 +373,27 @@ def read_dataset(path: str | os.PathLike[str], *, stop_before_pixels: bool = Fal
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings: our callers report what matters
         try:
-            return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, **dcmread_options)
+            with BoundedFile(path) as handle:
+                return pydicom.dcmread(handle, stop_before_pixels=stop_before_pixels, **dcmread_options)
         except file_caused_errors() as error:
             raise InvalidDicomError(f"cannot read {what}: {type(error).__name__}: {error}", path) from error
+
+
+class BoundedFile(io.BufferedReader):
+    """A file opened for reading whose ``read(n)`` never asks for more than what remains of it.
+
+    pydicom reads a value with ``read(declared length)``, and Python allocates the whole request
+    before reading: a length field of 4 GB allocates 4 GB, even though the file has a few kilobytes.
+    Handed to pydicom (also as the type it reopens the file with for deferred values), reads are
+    clamped to the file's size: whatever pydicom makes of damaged bytes, it cannot allocate more
+    than the file holds.
+    """
+
+    def __init__(self, file: str | os.PathLike[str], mode: str = "rb", *args, **kwargs) -> None:
+        super().__init__(io.FileIO(file, "rb"))
+        self._size = os.fstat(self.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size > 0:
+            size = min(size, max(self._size - self.tell(), 0))
+        return super().read(size)

@@ -19,7 +19,7 @@ from pydicom import Dataset
 from pydicom.datadict import dictionary_has_tag
 
 from ..errors import DICOMTeachError, InvalidDicomError, NotDicomError
-from ..safe_read import check_structure
+from ..safe_read import BoundedFile, check_structure
 from ..tag_format import tag_text
 
 #: Values longer than this are not read (pixel data, big private blobs): their position and length are enough.
@@ -88,7 +88,10 @@ def read_instance(path: str | os.PathLike[str]) -> ReadInstance:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            ds = pydicom.dcmread(path, defer_size=DEFER_SIZE, force=not has_preamble)
+            # deferred values are read later by reopening the file as this type: bounded too
+            with BoundedFile(path) as handle:
+                ds = pydicom.dcmread(handle, defer_size=DEFER_SIZE, force=not has_preamble)
+            ds.fileobj_type = BoundedFile
         except DICOMTeachError:
             raise
         except Exception as error:  # pydicom raises many kinds on damaged bytes; all mean "cannot read"
