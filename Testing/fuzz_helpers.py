@@ -259,14 +259,17 @@ def mutants(seeds: list[Seed], count: int, seed: int = 20261130) -> Iterator[tup
 
 # -- running the entry points -------------------------------------------------------------------------------------
 
-class Expired(Exception):
+class Expired(TimeoutError):
     """A run took longer than the time limit (raised by the alarm)."""
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float, what: str = "the run") -> Iterator[None]:
+    """Fail (not hang) when the block runs longer than ``seconds``: a guard, not a timing assertion.
+
+    SIGALRM, so only in the main thread (where pytest runs tests)."""
     def expired(signum, frame):
-        raise Expired(f"longer than {seconds} s")
+        raise Expired(f"{what} took longer than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
-import signal
 import struct
 from pathlib import Path
 
 import pydicom
 import pytest
+from fuzz_helpers import time_limit
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -20,21 +19,6 @@ from DICOMTeachLib.testdata import pydicom_test_file
 
 #: Seconds one explain may take on a small damaged file before we call it a hang.
 PER_FILE_LIMIT = 5
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float, what: str):
-    """Fail (not hang) when the block runs longer than ``seconds`` (SIGALRM: pytest runs tests in the main thread)."""
-    def expired(signum, frame):
-        raise TimeoutError(f"{what} took longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_text_file_is_not_dicom(tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import struct
 import zlib
 from pathlib import Path
@@ -22,21 +21,6 @@ from DICOMTeachLib.paths import files_and_problems
 from DICOMTeachLib.phi.deidentify import deidentify
 from DICOMTeachLib.safe_read import MAX_SEQUENCE_DEPTH, check_structure
 from DICOMTeachLib.testdata import pydicom_test_directory, pydicom_test_file
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: float = 20):
-    """Fail instead of hanging (a guard, not a timing assertion)."""
-    def expired(signum, frame):
-        raise TimeoutError(f"longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _deep_copy(tmp_path: Path, depth: int, undefined: bool) -> Path:
@@ -66,7 +50,7 @@ def test_sequences_deeper_than_the_cap_are_refused_by_every_entry_point(tmp_path
     check_structure(at_cap)  # 64 levels: still read
     for depth in (MAX_SEQUENCE_DEPTH + 1, 300, 20000):
         path = _deep_copy(tmp_path, depth, undefined)
-        with hang_guard():
+        with fuzz_helpers.time_limit(20):
             with pytest.raises(InvalidDicomError, match=f"nested more than {MAX_SEQUENCE_DEPTH} levels"):
                 explain(path)
             index = index_paths([path])  # reads only the first tags: the sequence after them is never walked
@@ -92,7 +76,7 @@ def test_a_gigabyte_of_zeros_is_judged_from_its_first_bytes(tmp_path):
         with open(path, "wb") as handle:  # sparse: no gigabyte written to disk
             handle.write(prefix)
             handle.truncate(2**30)
-        with hang_guard():
+        with fuzz_helpers.time_limit(20):
             with pytest.raises(DICOMTeachError, match=r"CommandGroupLength twice in a row at offset (8|140)\b"):
                 explain(path)
             assert "twice in a row" in index_paths([path]).skipped[str(path)]
