@@ -1,4 +1,4 @@
-"""Shared fixtures: real data locations and a fresh headless MRML scene."""
+"""Shared fixtures: real data locations, a fresh headless MRML scene, the lesson PACS, a real Qt, the plugin."""
 
 from __future__ import annotations
 
@@ -69,3 +69,36 @@ def lesson_pacs():
     pacs = LessonPacs.start()
     yield pacs
     pacs.stop()
+
+
+@pytest.fixture(scope="session")
+def qt():
+    """PyQt5's namespace as the panel takes it (one QApplication for the process, offscreen)."""
+    import sys
+
+    pytest.importorskip("PyQt5.QtWidgets")
+    from DICOMTeachLib.panel.qt_shim import pyqt5_namespace
+
+    namespace = pyqt5_namespace()
+    app = namespace.QApplication.instance() or namespace.QApplication(sys.argv[:1])
+    yield namespace
+    app.processEvents()
+
+
+@pytest.fixture
+def plugin_module(monkeypatch, mrml):
+    """DICOMTeachPlugin.py imported beside the model of Slicer's DICOMLib (Testing/slicer_dicom_model.py)."""
+    import importlib
+    import sys
+    import types
+
+    import slicer
+    from slicer_dicom_model import dicomlib_module
+
+    monkeypatch.setitem(sys.modules, "DICOMLib", dicomlib_module())
+    monkeypatch.setattr(slicer, "mrmlScene", mrml.scene, raising=False)
+    monkeypatch.setattr(slicer, "modules", types.SimpleNamespace(), raising=False)
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "DICOMTeachPlugin"))
+    sys.modules.pop("DICOMTeachPlugin", None)
+    yield importlib.import_module("DICOMTeachPlugin")
+    sys.modules.pop("DICOMTeachPlugin", None)

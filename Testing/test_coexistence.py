@@ -6,31 +6,14 @@ examineFiles, the core plugins' loadables and confidences for the same files, DI
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
 from collections import defaultdict
 
 import pydicom
 import pytest
-from conftest import PROJECT_ROOT
-from slicer_dicom_model import core_loadables, dicomlib_module, select
+from slicer_dicom_model import core_loadables, select
 
 from DICOMTeachLib.coexistence import SLICER_CONFIDENCES, ranked_confidence
 from DICOMTeachLib.examine import ExamineContext, examine_paths
-
-
-@pytest.fixture
-def plugin_module(monkeypatch, mrml):
-    import slicer
-
-    monkeypatch.setitem(sys.modules, "DICOMLib", dicomlib_module())
-    monkeypatch.setattr(slicer, "mrmlScene", mrml.scene, raising=False)
-    monkeypatch.setattr(slicer, "modules", types.SimpleNamespace(), raising=False)
-    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "DICOMTeachPlugin"))
-    sys.modules.pop("DICOMTeachPlugin", None)
-    yield importlib.import_module("DICOMTeachPlugin")
-    sys.modules.pop("DICOMTeachPlugin", None)
 
 
 def file_lists_by_series(paths: list[str]) -> dict[str, list[str]]:

@@ -11,7 +11,6 @@ CTK Slicer 5.12 builds) gives them, and say so where they are defined.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,17 +45,6 @@ def multi_frame(request) -> Path:
     if name.startswith("pydicom:"):
         return Path(pydicom_test_file(name.split(":", 1)[1]))
     return request.getfixturevalue("shared_data") / name
-
-
-@pytest.fixture(scope="module")
-def qt():
-    pytest.importorskip("PyQt5.QtWidgets")
-    from DICOMTeachLib.panel.qt_shim import pyqt5_namespace
-
-    namespace = pyqt5_namespace()
-    app = namespace.QApplication.instance() or namespace.QApplication(sys.argv[:1])
-    yield namespace
-    app.processEvents()
 
 
 def _load(mrml, files):

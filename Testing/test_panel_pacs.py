@@ -8,7 +8,6 @@ holds is checked through Orthanc's own REST API, not through the tab.
 from __future__ import annotations
 
 import json
-import sys
 import urllib.request
 
 import pydicom
@@ -25,15 +24,6 @@ from DICOMTeachLib.panel.follow import NodeInstances  # noqa: E402
 from DICOMTeachLib.panel.model import TeachingPanelModel  # noqa: E402
 from DICOMTeachLib.panel.pacs_model import PacsTarget  # noqa: E402
 from DICOMTeachLib.panel.qt_panel import TeachingPanel  # noqa: E402
-from DICOMTeachLib.panel.qt_shim import pyqt5_namespace  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def qt():
-    namespace = pyqt5_namespace()
-    app = namespace.QApplication.instance() or namespace.QApplication(sys.argv[:1])
-    yield namespace
-    app.processEvents()
 
 
 class NetworkingInstaller:

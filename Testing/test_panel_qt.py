@@ -10,7 +10,6 @@ screenshots the README shows (Resources/Screenshots/panel-*.png).
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pydicom
@@ -25,18 +24,9 @@ from DICOMTeachLib.loading import load_loadable  # noqa: E402
 from DICOMTeachLib.panel.follow import SliceFollower, resolver_for_files  # noqa: E402
 from DICOMTeachLib.panel.model import TeachingPanelModel  # noqa: E402
 from DICOMTeachLib.panel.qt_panel import TeachingPanel  # noqa: E402
-from DICOMTeachLib.panel.qt_shim import pyqt5_namespace  # noqa: E402
 from DICOMTeachLib.testdata import pydicom_test_file  # noqa: E402
 
 SCREENSHOTS = PROJECT_ROOT / "Resources" / "Screenshots"
-
-
-@pytest.fixture(scope="module")
-def qt():
-    namespace = pyqt5_namespace()
-    app = namespace.QApplication.instance() or namespace.QApplication(sys.argv[:1])
-    yield namespace
-    app.processEvents()
 
 
 def _load(mrml, paths):

@@ -8,27 +8,10 @@ real: the slicer-core ``slicer`` module, a real scene, real files.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
-import pytest
-from conftest import PROJECT_ROOT
-from slicer_dicom_model import DICOMLoadable, DICOMPlugin, dicomlib_module
-
-
-@pytest.fixture
-def plugin_module(monkeypatch, mrml):
-    import slicer
-
-    monkeypatch.setitem(sys.modules, "DICOMLib", dicomlib_module())
-    monkeypatch.setattr(slicer, "mrmlScene", mrml.scene, raising=False)
-    monkeypatch.setattr(slicer, "modules", types.SimpleNamespace(), raising=False)
-    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "DICOMTeachPlugin"))
-    sys.modules.pop("DICOMTeachPlugin", None)
-    module = importlib.import_module("DICOMTeachPlugin")
-    yield module
-    sys.modules.pop("DICOMTeachPlugin", None)
+from slicer_dicom_model import DICOMLoadable, DICOMPlugin
 
 
 def test_hidden_module_registers_the_plugin_under_its_own_key(plugin_module):
