@@ -8,7 +8,16 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
-from volume_helpers import archetype, build, examine, ijk_to_ras, only, pydicom_data_file, voxels
+from volume_helpers import (
+    archetype,
+    build,
+    examine,
+    ijk_to_ras,
+    only,
+    pydicom_data_file,
+    two_time_point_multiframe,
+    voxels,
+)
 
 from DICOMTeachLib.errors import LoadError
 from DICOMTeachLib.testdata import pydicom_test_file
@@ -259,20 +268,8 @@ def test_examine_never_modifies_the_source_files(lidc_by_position, tmp_path):
 
 
 def test_enhanced_multiframe_with_temporal_position_index_splits_into_time_points(shared_data, tmp_path, mrml):
-    import copy
-
-    dataset = pydicom.dcmread(shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm")
-    original = dataset.pixel_array
-    frames = list(dataset.PerFrameFunctionalGroupsSequence)
-    doubled = [copy.deepcopy(item) for item in frames] + [copy.deepcopy(item) for item in frames]
-    for index, item in enumerate(doubled):
-        item.FrameContentSequence[0].TemporalPositionIndex = 1 + index // len(frames)
-    dataset.PerFrameFunctionalGroupsSequence = doubled
-    dataset.NumberOfFrames = len(doubled)
-    second = (original.astype(np.int32) + 7).astype(original.dtype)
-    dataset.PixelData = dataset.PixelData + second.tobytes()
-    path = tmp_path / "mf-4d.dcm"
-    dataset.save_as(path)
+    path = two_time_point_multiframe(shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm",
+                                     tmp_path / "mf-4d.dcm", offset=7)
 
     sequence, *loadables = examine([path])
     assert sequence.kind == "volume sequence" and sequence.plan.index_name == "TemporalPositionIndex"

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 from fourd_data import neighbouring_slices, time_point_files, write_4d_series
-from volume_helpers import archetype, ijk_to_ras, voxels
+from volume_helpers import archetype, ijk_to_ras, two_time_point_multiframe, voxels
 
 from DICOMTeachLib.cli import main
 from DICOMTeachLib.errors import LoadError
@@ -120,21 +120,8 @@ def test_sha256_of_an_item_is_the_hash_of_its_voxels(ge_series, mrml):
 
 
 def test_enhanced_multiframe_with_a_temporal_dimension_loads_as_a_sequence(shared_data, tmp_path, mrml):
-    import copy
-
-    import pydicom
-
-    dataset = pydicom.dcmread(shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm")
-    original = dataset.pixel_array
-    frames = list(dataset.PerFrameFunctionalGroupsSequence)
-    doubled = [copy.deepcopy(item) for item in frames] + [copy.deepcopy(item) for item in frames]
-    for index, item in enumerate(doubled):
-        item.FrameContentSequence[0].TemporalPositionIndex = 1 + index // len(frames)
-    dataset.PerFrameFunctionalGroupsSequence = doubled
-    dataset.NumberOfFrames = len(doubled)
-    dataset.PixelData = dataset.PixelData + (original.astype(np.int32) + 7).astype(original.dtype).tobytes()
-    path = tmp_path / "mf-4d.dcm"
-    dataset.save_as(path)
+    path = two_time_point_multiframe(shared_data / "small-seg-24x38x3" / "multiframe" / "mf.dcm",
+                                     tmp_path / "mf-4d.dcm", offset=7)
 
     loadable, proxy, sequence, _ = _sequence_loaded([path], mrml.scene)
     assert (sequence.GetIndexName(), sequence.GetIndexUnit()) == ("TemporalPositionIndex", "count")

@@ -66,3 +66,23 @@ def archetype(env, files, name: str = "archetype"):
     for path in files:
         names.InsertNextValue(str(path))
     return env.logics["Volumes"].AddArchetypeScalarVolume(str(files[0]), name, 0, names)
+
+
+def two_time_point_multiframe(source: Path, out: Path, offset: int = 7) -> Path:
+    """``source`` (an enhanced multi-frame file) written to ``out`` with a second time point: every frame again,
+    Temporal Position Index 2, voxels + ``offset``."""
+    import copy
+
+    import pydicom
+
+    dataset = pydicom.dcmread(source)
+    original = dataset.pixel_array
+    frames = list(dataset.PerFrameFunctionalGroupsSequence)
+    doubled = [copy.deepcopy(item) for item in frames] + [copy.deepcopy(item) for item in frames]
+    for index, item in enumerate(doubled):
+        item.FrameContentSequence[0].TemporalPositionIndex = 1 + index // len(frames)
+    dataset.PerFrameFunctionalGroupsSequence = doubled
+    dataset.NumberOfFrames = len(doubled)
+    dataset.PixelData = dataset.PixelData + (original.astype(np.int32) + offset).astype(original.dtype).tobytes()
+    dataset.save_as(out)
+    return out
