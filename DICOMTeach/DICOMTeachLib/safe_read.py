@@ -379,6 +379,10 @@ def read_dataset(path: str | os.PathLike[str], *, stop_before_pixels: bool = Fal
             raise InvalidDicomError(f"cannot read {what}: {type(error).__name__}: {error}", path) from error
 
 
+#: Reads up to this many bytes are passed through unclamped (harmless whatever the file holds).
+_SMALL_READ = 1 << 16
+
+
 class BoundedFile(io.BufferedReader):
     """A file opened for reading whose ``read(n)`` never asks for more than what remains of it.
 
@@ -394,6 +398,8 @@ class BoundedFile(io.BufferedReader):
         self._size = os.fstat(self.fileno()).st_size
 
     def read(self, size: int | None = -1) -> bytes:
-        if size is not None and size > 0:
+        # Small reads cannot allocate much: only a large request is clamped (one tell() per element header
+        # read was a tenth of explaining a CT slice).
+        if size is not None and size > _SMALL_READ:
             size = min(size, max(self._size - self.tell(), 0))
         return super().read(size)

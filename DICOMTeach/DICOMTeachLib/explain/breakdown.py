@@ -877,6 +877,7 @@ class _Explainer:
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _phi(self, tag: int) -> str | None:
+        tag = int(tag)  # a plain int key: pydicom's BaseTag compares in Python
         if tag in _PHI:
             return _PHI[tag]
         action = self.tables.phi_action(tag)
