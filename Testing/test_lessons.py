@@ -173,3 +173,13 @@ def test_a_lesson_in_a_terminal_says_which_command_shows_what_its_steps_name(cap
     assert main(["lesson", "mandatory-mr", "--answer", "PatientName"]) == 1
     out = capsys.readouterr().out
     assert f"`dicomteach explain {chosen.files()[0]}`" in out
+
+
+def test_lesson_materials_are_made_once_in_the_users_cache(monkeypatch, tmp_path):
+    # One folder reused by every run (each run of `lesson ct-seg-sr` left a new /tmp folder behind).
+    from DICOMTeachLib.lessons.materials import lesson_folder
+
+    monkeypatch.delenv("DICOMTEACH_LESSON_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first, second = lesson_folder(), lesson_folder()
+    assert first == second == tmp_path / "dicomteach" / "lessons" and first.is_dir()

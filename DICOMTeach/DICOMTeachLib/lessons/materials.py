@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import DICOMTeachError
 from ..testdata import pydicom_test_file
 
-#: Where made files go (one folder per process unless DICOMTEACH_LESSON_DIR is set).
+#: Where made files go when the user's cache folder cannot be written (one folder per process).
 _MADE: dict[str, Path] = {}
 
 
@@ -31,11 +31,20 @@ class CTWithSegAndSR:
 
 
 def lesson_folder() -> Path:
+    """$DICOMTEACH_LESSON_DIR, else the user's cache folder (made once, reused by every run: a folder per
+    run was left behind in /tmp each time), else a temporary folder for this process."""
     configured = os.environ.get("DICOMTEACH_LESSON_DIR")
     if configured:
         folder = Path(configured)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dicomteach" / "lessons"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        if os.access(cache, os.W_OK):
+            return cache
+    except OSError:
+        pass
     if "folder" not in _MADE:
         _MADE["folder"] = Path(tempfile.mkdtemp(prefix="dicomteach-lessons-"))
     return _MADE["folder"]
