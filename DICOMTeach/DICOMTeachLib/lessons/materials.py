@@ -17,6 +17,9 @@ from pathlib import Path
 from ..errors import DICOMTeachError
 from ..testdata import pydicom_test_file
 
+#: Bumped whenever the made SEG or SR changes (they are cached between runs).
+MATERIALS_VERSION = 1
+
 #: Where made files go when the user's cache folder cannot be written (one folder per process).
 _MADE: dict[str, Path] = {}
 
@@ -63,7 +66,8 @@ def ct_with_seg_and_sr(folder: Path | None = None) -> CTWithSegAndSR:
 
     folder = folder or lesson_folder()
     ct_path = pydicom_test_file("CT_small.dcm")
-    seg_path, sr_path = folder / "lesson-ct-seg.dcm", folder / "lesson-ct-sr.dcm"
+    # Versioned names: files made by another version of this code are never taken for today's.
+    seg_path, sr_path = folder / f"lesson-ct-seg-v{MATERIALS_VERSION}.dcm", folder / f"lesson-ct-sr-v{MATERIALS_VERSION}.dcm"
     ct = pydicom.dcmread(ct_path)
     hu = ct.pixel_array.astype(float) * float(ct.RescaleSlope) + float(ct.RescaleIntercept)
     mask = hu > np.percentile(hu, 90)  # the brightest tenth of the slice
