@@ -166,3 +166,13 @@ def test_loading_a_series_twice_reuses_its_patient_and_study(mrml, pydicom_ct_fi
     (patient,) = describe_hierarchy(mrml.scene)
     (study,) = patient.children
     assert len(study.children) == 2 and {item.uid for item in study.children} == {loadable.series_instance_uid}
+
+
+def test_a_file_no_loader_offers_is_named_with_its_sop_class(capsys, shared_data):
+    # qin-headneck's Real World Value Mapping object was read, offered by no examiner, and left unmentioned.
+    folder = shared_data / "qin-headneck-sr-seg-no-images"
+    sop_class = pydicom.dcmread(folder / "rwvm.dcm", stop_before_pixels=True).SOPClassUID
+    assert main(["load", str(folder), "--json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    assert tree["not_offered"] == {str(folder / "rwvm.dcm"): f"no loader for {sop_class.name} ({sop_class})"}
+    assert sorted(item["kind"] for item in tree["loadables"]) == ["segmentation", "structured report"]

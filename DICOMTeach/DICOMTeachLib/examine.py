@@ -58,6 +58,8 @@ class ExamineResult:
     loadables: list[Loadable] = field(default_factory=list)
     #: path -> why it was not examined (not DICOM, truncated, ...)
     unreadable: dict[str, str] = field(default_factory=dict)
+    #: path -> why no loadable offers it although it was read (a SOP class no examiner loads, e.g. RWVM)
+    not_offered: dict[str, str] = field(default_factory=dict)
 
 
 #: A sequence value shorter than this cannot nest past the depth cap (each level takes at least 20 bytes).
@@ -155,7 +157,19 @@ def examine_files(paths: Iterable[str], headers: Mapping[str, Any] | None = None
             result.unreadable[path] = (f"the file ends inside its pixel data ({max(info.file_size - info.offset, 0)} "
                                        f"of {info.length} bytes)")
     rank(result.loadables, context.prefer_dicomteach)
+    offered = {str(path) for loadable in result.loadables for path in loadable.files}
+    for path, header in known.items():  # said, not silently dropped: a student asks where the file went
+        if path not in offered and path not in result.unreadable:
+            result.not_offered[path] = _why_not_offered(header)
     return result
+
+
+def _why_not_offered(header: Any) -> str:
+    from pydicom.uid import UID
+
+    uid = str(getattr(header, "SOPClassUID", "") or "")
+    name = UID(uid).name if uid else "no SOP Class UID"
+    return f"no loader for {name}" + (f" ({uid})" if uid and name != uid else "")
 
 
 def _examine_isolating(examiner: Examiner, headers: Mapping[str, Any], context: ExamineContext,

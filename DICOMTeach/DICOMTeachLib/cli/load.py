@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({
                 "loadables": [_loadable_dict(item, id(item) in chosen_ids) for item in examined.loadables],
                 "unreadable": examined.unreadable,
+                "not_offered": examined.not_offered,
                 "failed": [{"name": item.name, "reason": reason} for item, reason in report.failed],
                 "patients": summary_as_dict(patients),
                 "saved": saved,
@@ -106,6 +107,10 @@ def _print_text(examined: Any, chosen_ids: set[int], report: LoadReport, patient
     if examined.unreadable:
         print(f"Skipped ({len(examined.unreadable)} file(s) not examined):")
         for path, reason in examined.unreadable.items():
+            print(f"  {path}: {reason}")
+    if examined.not_offered:
+        print(f"Read but not offered ({len(examined.not_offered)} file(s)):")
+        for path, reason in examined.not_offered.items():
             print(f"  {path}: {reason}")
     for loadable, reason in report.failed:
         print(f"Not loaded: {loadable.name}: {reason}")
