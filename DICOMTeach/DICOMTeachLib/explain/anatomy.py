@@ -236,18 +236,7 @@ def file_anatomy(instance: ReadInstance, explanation: Explanation | None = None)
 
 
 def _top_level_reports(explanation: Explanation | None) -> dict:
-    if explanation is None:
-        return {}
-    reports = {}
-    for module in explanation.modules:
-        if module.ie == "Functional Groups":
-            continue
-        for attribute in module.attributes:
-            if attribute.status != "missing":
-                reports.setdefault(attribute.tag_value, attribute)
-    for attribute in explanation.other_elements:
-        reports.setdefault(attribute.tag_value, attribute)
-    return reports
+    return explanation.top_level_attributes() if explanation is not None else {}
 
 
 def _anatomy_element(ds, tag, base: int, offsets_known: bool, report=None, path: str | None = None) -> ElementAnatomy:

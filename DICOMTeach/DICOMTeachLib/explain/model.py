@@ -123,6 +123,20 @@ class Explanation:
     def module(self, module_id: str) -> ModuleReport | None:
         return next((module for module in self.modules if module.id == module_id), None)
 
+    def top_level_attributes(self) -> dict[int, AttributeReport]:
+        """The data set's own elements by tag, as first reported (modules first, then the others); functional
+        group macros are left out: their attributes sit inside the functional group sequences."""
+        found: dict[int, AttributeReport] = {}
+        for module in self.modules:
+            if module.ie == "Functional Groups":
+                continue
+            for attribute in module.attributes:
+                if attribute.status != "missing":
+                    found.setdefault(attribute.tag_value, attribute)
+        for attribute in self.other_elements:
+            found.setdefault(attribute.tag_value, attribute)
+        return found
+
     def problem_codes(self) -> set[str]:
         return {problem.code for problem in self.problems}
 

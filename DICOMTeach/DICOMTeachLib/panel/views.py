@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DICOMTeachError
-from ..explain.model import AttributeReport, Explanation
+from ..explain.model import Explanation
 
 #: (level, what identifies it, keyword)
 UID_LEVELS = (
@@ -23,17 +23,6 @@ UID_LEVELS = (
 )
 
 
-def _top_level(explanation: Explanation) -> dict[str, AttributeReport]:
-    found: dict[str, AttributeReport] = {}
-    for module in explanation.modules:
-        for attribute in module.attributes:
-            if attribute.status != "missing":
-                found.setdefault(attribute.keyword, attribute)
-    for attribute in explanation.other_elements:
-        found.setdefault(attribute.keyword, attribute)
-    return found
-
-
 @dataclass
 class UIDRow:
     level: str
@@ -44,7 +33,7 @@ class UIDRow:
 
 def uid_rows(explanation: Explanation) -> list[UIDRow]:
     """Patient -> Study -> Series -> Instance identifiers of one instance (as shown: masked or not)."""
-    attributes = _top_level(explanation)
+    attributes = {attribute.keyword: attribute for attribute in explanation.top_level_attributes().values()}
     rows = []
     for level, label, keyword in UID_LEVELS:
         attribute = attributes.get(keyword)
@@ -68,7 +57,7 @@ def phi_rows(explanation: Explanation) -> list[PHIRow]:
 
     seen: set[str] = set()
     rows = []
-    for attribute in sorted(_top_level(explanation).values(), key=lambda a: a.tag_value):
+    for attribute in sorted(explanation.top_level_attributes().values(), key=lambda a: a.tag_value):
         code = attribute.phi_action
         if not code or code == "K" or attribute.tag in seen:
             continue
